@@ -1,0 +1,96 @@
+//! `contract-reviewer`: the one binary. `main` only parses arguments and hands over.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use cr_server::{Application, Config};
+
+/// Contract Reviewer: self-hosted contract review.
+///
+/// With no configuration it runs embedded (SQLite, in-process cache, files under ./data).
+/// Set DATABASE_URL=postgres://… and REDIS_URL=redis://… for server mode. Every setting can
+/// also come from a TOML file (--config) or CR_… variables (CR_CACHE__TIMEOUT_MS=20).
+#[derive(Parser)]
+#[command(name = "contract-reviewer", version, propagate_version = true)]
+struct Cli {
+    /// TOML configuration file (optional; environment variables override it).
+    #[arg(long, global = true, env = "CR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database and originals); overrides CR_DATA_DIR.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (applies migrations first).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides CR_LISTEN).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (secrets redacted) and exit.
+    Config,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            let app = Application::build(config).await?;
+            if let Some(key) = &app.bootstrap_api_key {
+                eprintln!("Created the platform admin. API key (shown once, also in the data dir): {key}");
+            }
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = cr_store::Database::connect(&config.effective_database_url(), 2).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.backend_name());
+            Ok(())
+        }
+        Command::Config => {
+            println!("{config:#?}");
+            Ok(())
+        }
+    }
+    .context("contract-reviewer failed")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

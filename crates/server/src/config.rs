@@ -1,0 +1,216 @@
+//! Typed configuration: built-in defaults, then an optional TOML file, then environment
+//! variables (`CR_…`, `__` between nested names, e.g. `CR_CACHE__TIMEOUT_MS=20`; plus the
+//! conventional `DATABASE_URL` and `REDIS_URL`). Validated once at start with messages that
+//! name the setting. Secrets are wrapped so `Debug` and logs never show them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A secret string: `Debug` prints `[redacted]`.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where embedded mode keeps its SQLite database, and every mode keeps originals (`files/`).
+    pub data_dir: PathBuf,
+    /// Address the HTTP server binds; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `postgres://…` selects server mode; unset means SQLite under `data_dir`.
+    pub database_url: Option<Secret>,
+    /// `redis://…` selects Redis as the cache; unset means the in-process cache.
+    pub redis_url: Option<Secret>,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// API key of the platform admin created on an instance with no users. Unset: a key is
+    /// generated and written to `<data_dir>/bootstrap-api-key` (mode 0600).
+    pub bootstrap_api_key: Option<Secret>,
+    pub cache: CacheConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Prefix of every cache key (several deployments can share one Redis).
+    pub key_prefix: String,
+    /// Longest wait for one Redis operation before falling back to the database, ms.
+    pub timeout_ms: u64,
+    /// How long Redis is skipped after a failure, ms.
+    pub breaker_open_ms: u64,
+    /// Lifetime of a cached document, s.
+    pub document_ttl_secs: u64,
+    /// Lifetime of a cached list page, s.
+    pub list_ttl_secs: u64,
+    /// Lifetime of a cached "not found", s.
+    pub negative_ttl_secs: u64,
+    /// TTLs vary by ± this fraction (0 to 0.5).
+    pub ttl_jitter: f64,
+    /// Entries the in-process cache holds at most.
+    pub memory_capacity: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            redis_url: None,
+            database_max_connections: 16,
+            max_upload_bytes: 50 * 1024 * 1024,
+            bootstrap_api_key: None,
+            cache: CacheConfig {
+                key_prefix: "cr:".into(),
+                timeout_ms: 50,
+                breaker_open_ms: 1000,
+                document_ttl_secs: 3600,
+                list_ttl_secs: 300,
+                negative_ttl_secs: 30,
+                ttl_jitter: 0.1,
+                memory_capacity: 100_000,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Defaults → `file` (if given) → environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            anyhow::ensure!(file.exists(), "configuration file {} does not exist", file.display());
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
+            .merge(Env::prefixed("CR_").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"),
+                "database_url (DATABASE_URL) must start with postgres://, postgresql:// or sqlite:"
+            );
+        }
+        if let Some(url) = &self.redis_url {
+            let url = url.expose();
+            anyhow::ensure!(
+                url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"),
+                "redis_url (REDIS_URL) must start with redis://, rediss:// or unix://"
+            );
+        }
+        anyhow::ensure!(self.database_max_connections >= 1, "database_max_connections must be at least 1");
+        anyhow::ensure!(
+            (1024..=4 * 1024 * 1024 * 1024).contains(&self.max_upload_bytes),
+            "max_upload_bytes must be between 1 KiB and 4 GiB"
+        );
+        let c = &self.cache;
+        anyhow::ensure!((1..=10_000).contains(&c.timeout_ms), "cache.timeout_ms must be between 1 and 10000");
+        anyhow::ensure!(c.document_ttl_secs >= 1 && c.list_ttl_secs >= 1 && c.negative_ttl_secs >= 1, "cache TTLs must be at least 1 s");
+        anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
+        anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
+        if let Some(key) = &self.bootstrap_api_key {
+            anyhow::ensure!(key.expose().len() >= 32, "bootstrap_api_key must be at least 32 characters");
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect (SQLite under the data dir when none is set).
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("contract-reviewer.db").display()),
+        }
+    }
+
+    /// `embedded` or `server`, for logs and `/readyz`.
+    pub fn mode(&self) -> &'static str {
+        match &self.database_url {
+            Some(url) if !url.expose().starts_with("sqlite:") => "server",
+            _ => "embedded",
+        }
+    }
+
+    pub fn cache_settings(&self) -> cr_store::cache::CacheSettings {
+        cr_store::cache::CacheSettings {
+            key_prefix: self.cache.key_prefix.clone(),
+            op_timeout: Duration::from_millis(self.cache.timeout_ms),
+            breaker_open: Duration::from_millis(self.cache.breaker_open_ms),
+            ttl_jitter: self.cache.ttl_jitter,
+            memory_capacity: self.cache.memory_capacity,
+        }
+    }
+
+    pub fn document_settings(&self) -> cr_service::documents::DocumentSettings {
+        cr_service::documents::DocumentSettings {
+            document_ttl: Duration::from_secs(self.cache.document_ttl_secs),
+            list_ttl: Duration::from_secs(self.cache.list_ttl_secs),
+            negative_ttl: Duration::from_secs(self.cache.negative_ttl_secs),
+            max_upload_bytes: self.max_upload_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config = Config {
+            database_url: Some(Secret::new("postgres://u:hunter2@db/x")),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let config = Config::default();
+        config.validate().expect("defaults validate");
+        assert_eq!(config.mode(), "embedded");
+        assert!(config.effective_database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        let config = Config { database_url: Some(Secret::new("mysql://x")), ..Config::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("DATABASE_URL"));
+        let mut config = Config::default();
+        config.cache.ttl_jitter = 2.0;
+        assert!(config.validate().unwrap_err().to_string().contains("ttl_jitter"));
+    }
+}

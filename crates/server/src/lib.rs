@@ -1,0 +1,10 @@
+//! The HTTP edge of Contract Reviewer: REST API with its OpenAPI document, and health checks.
+//! Handlers are thin: they parse, authenticate, call a service and shape the answer.
+
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{AppState, Application};

@@ -1,0 +1,376 @@
+//! Routes and thin handlers. Every request except health and the OpenAPI document is made as
+//! a [`Caller`], authenticated by API key; every input is parsed here into typed values, and
+//! every failure leaves as an [`ApiError`].
+
+use axum::body::{Body, Bytes};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use cr_service::documents::{DocumentPatch, ListQuery, RelationIn, StoredResponse, UploadIn};
+use cr_service::ServiceError;
+use cr_store::identity::Principal;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The OpenAPI 3 document, written by hand and checked against [`ROUTES`] by a test.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route the router serves, as (method, OpenAPI path).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/api/openapi.json"),
+    ("post", "/api/organisations"),
+    ("post", "/api/documents"),
+    ("get", "/api/documents"),
+    ("get", "/api/documents/{id}"),
+    ("patch", "/api/documents/{id}"),
+    ("delete", "/api/documents/{id}"),
+    ("get", "/api/documents/{id}/original"),
+    ("get", "/api/documents/{id}/relations"),
+    ("post", "/api/documents/{id}/relations"),
+    ("delete", "/api/documents/{id}/relations/{relation_id}"),
+];
+
+pub fn router(state: AppState) -> Router {
+    // Room for the multipart framing and the metadata field around the file itself.
+    let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/organisations", post(create_organisation))
+        .route(
+            "/api/documents",
+            post(upload_document).layer(DefaultBodyLimit::max(upload_limit)).get(list_documents),
+        )
+        .route("/api/documents/{id}", get(get_document).patch(update_document).delete(delete_document))
+        .route("/api/documents/{id}/original", get(download_original))
+        .route("/api/documents/{id}/relations", get(list_relations).post(create_relation))
+        .route("/api/documents/{id}/relations/{relation_id}", delete(delete_relation))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The authenticated principal of a request.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header_value = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let key = header_value("x-api-key")
+            .or_else(|| header_value("authorization").and_then(|v| v.strip_prefix("Bearer ")))
+            .map(str::trim)
+            .ok_or(ServiceError::Unauthenticated)?;
+        Ok(Caller(state.auth.authenticate(key).await?))
+    }
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok(json_response(status, Bytes::from(body)))
+}
+
+/// Parses a JSON request body into `T`, with 415 / 400 / 422 errors that say what is wrong.
+fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|err| {
+        use serde_json::error::Category;
+        match err.classify() {
+            Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}")),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}")),
+        }
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(value) => value.to_str().map(|v| Some(v.to_owned())).map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be visible ASCII")
+        }),
+    }
+}
+
+async fn healthz() -> Response {
+    json_response(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(err)) => format!("error: {err:#}"),
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let status = if database == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = serde_json::json!({
+        "status": if status == StatusCode::OK { "ready" } else { "not_ready" },
+        "mode": state.config.mode(),
+        "database": { "backend": state.db.backend_name(), "state": database },
+        "cache": state.cache.stats(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn openapi() -> Response {
+    json_response(StatusCode::OK, Bytes::from_static(OPENAPI.as_bytes()))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganisationIn {
+    name: String,
+    admin_email: String,
+}
+
+async fn create_organisation(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: OrganisationIn = parse_json(&headers, &body)?;
+    let created = state.auth.provision_organisation(&caller, &input.name, &input.admin_email).await?;
+    json_value(StatusCode::CREATED, &created)
+}
+
+async fn upload_document(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let idempotency_key = idempotency_key(&headers)?;
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send multipart/form-data with a `file` field (and optionally a `metadata` JSON field)",
+        )
+    })?;
+    let limit = state.config.max_upload_bytes;
+    let mut upload: Option<(cr_store::files::StagedFile, String)> = None;
+    let mut metadata = None;
+    let outcome: Result<(), ApiError> = async {
+        while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+            match field.name().unwrap_or_default() {
+                "file" => {
+                    if upload.is_some() {
+                        return Err(ApiError::new(StatusCode::BAD_REQUEST, "multiple_files", "send one `file` field per upload"));
+                    }
+                    let filename = field.file_name().unwrap_or("document").to_owned();
+                    let staged = state.documents.files().stage().await.map_err(ServiceError::Internal)?;
+                    let (staged, _) = upload.insert((staged, filename));
+                    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                        if staged.size() + chunk.len() as u64 > limit {
+                            return Err(ServiceError::PayloadTooLarge { limit }.into());
+                        }
+                        staged.write(&chunk).await.map_err(ServiceError::Internal)?;
+                    }
+                }
+                "metadata" => {
+                    let text = field.text().await.map_err(multipart_error)?;
+                    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("metadata is not valid JSON: {e}"))
+                    })?;
+                    metadata = Some(value);
+                }
+                other => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unknown_field",
+                        format!("unexpected form field `{}`; send `file` and optionally `metadata`", other.escape_debug()),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(err) = outcome {
+        if let Some((staged, _)) = upload {
+            staged.discard().await;
+        }
+        return Err(err);
+    }
+    let Some((staged, filename)) = upload else {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "missing_file", "the form has no `file` field"));
+    };
+    let StoredResponse { status, body, replayed } = state
+        .documents
+        .upload(&caller, UploadIn { staged, filename, metadata, idempotency_key })
+        .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = json_response(status, body.clone());
+    if let Ok(doc) = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body) {
+        if let Ok(location) = HeaderValue::from_str(&format!("/api/documents/{}", doc.id)) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload exceeds the size limit");
+    }
+    ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", format!("malformed multipart body: {}", err.body_text()))
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let body = state.documents.list_json(&caller, &query).await?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+async fn get_document(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let body = state.documents.get_json(&caller, &id).await?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+async fn update_document(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: DocumentPatch = parse_json(&headers, &body)?;
+    let updated = state.documents.update(&caller, &id, patch).await?;
+    json_value(StatusCode::OK, &updated)
+}
+
+async fn delete_document(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.documents.delete(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn download_original(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (doc, path) = state.documents.original(&caller, &id).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        ServiceError::Internal(anyhow::Error::new(e).context(format!("opening the original of {}", doc.id)))
+    })?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let content_type = HeaderValue::from_str(&doc.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let disposition = HeaderValue::from_str(&content_disposition(&doc.filename))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, HeaderValue::from(doc.size_bytes)),
+            (header::HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
+fn content_disposition(filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for byte in filename.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+async fn list_relations(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let relations = state.documents.relations(&caller, &id).await?;
+    json_value(StatusCode::OK, &serde_json::json!({ "items": relations }))
+}
+
+async fn create_relation(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: RelationIn = parse_json(&headers, &body)?;
+    let relation = state.documents.add_relation(&caller, &id, input).await?;
+    json_value(StatusCode::CREATED, &relation)
+}
+
+async fn delete_relation(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((id, relation_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.documents.delete_relation(&caller, &id, &relation_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_lists_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json parses");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+        for (method, path) in ROUTES {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from openapi.json");
+        }
+        let documented: usize = doc["paths"].as_object().map_or(0, |p| p.values().map(|m| m.as_object().map_or(0, |m| m.len())).sum());
+        assert_eq!(documented, ROUTES.len(), "openapi.json documents routes the router does not serve");
+    }
+
+    #[test]
+    fn content_disposition_is_header_safe() {
+        let value = content_disposition("contrat \"été\".pdf");
+        assert!(HeaderValue::from_str(&value).is_ok());
+        assert!(value.contains("filename*=UTF-8''contrat%20%22%C3%A9t%C3%A9%22.pdf"));
+    }
+}

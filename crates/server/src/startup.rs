@@ -1,0 +1,102 @@
+//! Builds the application from a [`Config`]: storage backends, services, router, listener.
+//! The listener is bound in [`Application::build`], so tests can ask for port 0 and read the
+//! port back before serving.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cr_service::documents::DocumentService;
+use cr_service::identity::Authenticator;
+use cr_store::{Cache, Database, FileStore};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub cache: Cache,
+    pub documents: DocumentService,
+    pub auth: Authenticator,
+    pub config: Arc<Config>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    /// The platform admin's key, when this start created it (shown once).
+    pub bootstrap_api_key: Option<String>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let db = Database::connect(&config.effective_database_url(), config.database_max_connections).await?;
+        db.migrate().await?;
+        let cache = match &config.redis_url {
+            Some(url) => Cache::redis(url.expose(), config.cache_settings())?,
+            None => Cache::memory(config.cache_settings()),
+        };
+        let files = FileStore::open(config.data_dir.join("files")).await?;
+        match files.sweep_staging(Duration::from_secs(3600)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed staging files of interrupted uploads"),
+            Err(err) => tracing::warn!(error = %err, "could not sweep the staging directory"),
+        }
+        let auth = Authenticator::new(db.clone());
+        let bootstrap_api_key =
+            auth.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned())).await?;
+        if let Some(key) = &bootstrap_api_key {
+            if config.bootstrap_api_key.is_none() {
+                write_bootstrap_key(&config, key).await?;
+            }
+        }
+        let documents = DocumentService::new(db.clone(), cache.clone(), files, config.document_settings());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        tracing::info!(
+            mode = config.mode(),
+            database = db.backend_name(),
+            cache = cache.backend_name(),
+            address = %listener.local_addr()?,
+            "contract-reviewer ready"
+        );
+        let state = AppState { db, cache, documents, auth, config: Arc::new(config) };
+        Ok(Self { listener, state, bootstrap_api_key })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = crate::routes::router(self.state.clone());
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+async fn write_bootstrap_key(config: &Config, key: &str) -> anyhow::Result<()> {
+    let path = config.data_dir.join("bootstrap-api-key");
+    tokio::fs::write(&path, format!("{key}\n")).await.with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
+    }
+    tracing::info!(path = %path.display(), "created the platform admin; its API key is in this file");
+    Ok(())
+}

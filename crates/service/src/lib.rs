@@ -1,0 +1,13 @@
+//! The services of Contract Reviewer: the data flows of DESIGN.md on top of the storage roles.
+//!
+//! Handlers in `cr-server` are thin calls into these. Everything here is independent of HTTP,
+//! so the same flows serve the REST API, the web pages and the CLI.
+
+pub mod content;
+pub mod documents;
+pub mod error;
+pub mod filename;
+pub mod identity;
+pub mod singleflight;
+
+pub use error::ServiceError;

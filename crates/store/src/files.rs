@@ -1,0 +1,157 @@
+//! Originals on disk, content-addressed by SHA-256.
+//!
+//! An upload is streamed into a staging file in the same directory tree, hashed on the way,
+//! synced, then renamed to `originals/<aa>/<sha256>` and the directory synced, so a row that
+//! names a file can only be written after the file is durable. The same content is stored once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+/// An upload being written: bytes go to a staging file and through the hash.
+pub struct StagedFile {
+    path: PathBuf,
+    file: tokio::fs::File,
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+/// Bytes of the start of a file kept in memory for content sniffing.
+const HEAD_BYTES: usize = 8 * 1024;
+
+impl FileStore {
+    /// Opens (creating) the store under `root`.
+    pub async fn open(root: impl Into<PathBuf>) -> anyhow::Result<Self> {
+        let root = root.into();
+        for dir in ["originals", "staging"] {
+            tokio::fs::create_dir_all(root.join(dir))
+                .await
+                .with_context(|| format!("creating {}", root.join(dir).display()))?;
+        }
+        Ok(Self { root })
+    }
+
+    /// Starts a new staging file.
+    pub async fn stage(&self) -> anyhow::Result<StagedFile> {
+        let path = self.root.join("staging").join(crate::ids::new_id("upload"));
+        let file = tokio::fs::File::create(&path)
+            .await
+            .with_context(|| format!("creating staging file {}", path.display()))?;
+        Ok(StagedFile { path, file, hasher: Sha256::new(), size: 0, head: Vec::new() })
+    }
+
+    /// Relative path (as stored in rows) of the original with this hash.
+    pub fn relative_path(sha256: &str) -> String {
+        format!("originals/{}/{}", &sha256[..2], sha256)
+    }
+
+    /// Absolute path of a stored relative path.
+    pub fn absolute(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// Moves a finished staging file to its content address and makes the move durable.
+    /// Returns the relative path. If the content is already stored, the staging file is dropped.
+    pub async fn commit(&self, staged: &StagedFile, sha256: &str) -> anyhow::Result<String> {
+        let relative = Self::relative_path(sha256);
+        let target = self.root.join(&relative);
+        let dir = target.parent().context("content path has a parent")?.to_path_buf();
+        tokio::fs::create_dir_all(&dir).await.with_context(|| format!("creating {}", dir.display()))?;
+        if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+            remove_quietly(&staged.path).await;
+            return Ok(relative);
+        }
+        tokio::fs::rename(&staged.path, &target)
+            .await
+            .with_context(|| format!("moving the upload to {}", target.display()))?;
+        sync_dir(&dir).await?;
+        Ok(relative)
+    }
+
+    /// True when the original behind `relative` exists.
+    pub async fn exists(&self, relative: &str) -> bool {
+        tokio::fs::try_exists(self.root.join(relative)).await.unwrap_or(false)
+    }
+
+    /// Removes staging files left by crashed uploads (older than `max_age`).
+    pub async fn sweep_staging(&self, max_age: std::time::Duration) -> anyhow::Result<usize> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.root.join("staging")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let old = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > max_age);
+            if old {
+                remove_quietly(&entry.path()).await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+impl StagedFile {
+    pub async fn write(&mut self, chunk: &[u8]) -> anyhow::Result<()> {
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.file.write_all(chunk).await.context("writing the staging file")
+    }
+
+    /// Flushes and syncs the data; returns (sha256 hex, size).
+    pub async fn finish(&mut self) -> anyhow::Result<(String, u64)> {
+        self.file.flush().await.context("flushing the staging file")?;
+        self.file.sync_all().await.context("syncing the staging file")?;
+        let sha = hex::encode(self.hasher.clone().finalize());
+        Ok((sha, self.size))
+    }
+
+    /// The first bytes of the upload (up to 8 KiB).
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Deletes the staging file (upload rejected).
+    pub async fn discard(self) {
+        remove_quietly(&self.path).await;
+    }
+}
+
+async fn remove_quietly(path: &Path) {
+    if let Err(err) = tokio::fs::remove_file(path).await {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %path.display(), error = %err, "could not remove a staging file");
+        }
+    }
+}
+
+async fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(&dir).and_then(|d| d.sync_all()))
+        .await
+        .context("joining the directory sync")?
+        .context("syncing the originals directory")
+}

@@ -1,0 +1,128 @@
+//! Organisations, users and API keys: the minimum identity that makes documents private.
+//!
+//! API keys are 32 random bytes shown once; only their SHA-256 is stored (a fast hash is
+//! enough for high-entropy secrets, and it keeps the lookup an index probe).
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::Database;
+use crate::ids::new_id;
+use crate::{in_transaction, with_pool};
+
+/// Who is making a request, resolved from an API key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Principal {
+    pub user_id: String,
+    pub organisation_id: String,
+    pub role: String,
+    pub is_platform_admin: bool,
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A freshly created organisation with its first admin and that admin's API key (plaintext,
+/// returned exactly once).
+#[derive(Clone, Debug, Serialize)]
+pub struct ProvisionedOrganisation {
+    pub organisation: Organisation,
+    pub admin_user_id: String,
+    pub admin_email: String,
+    pub api_key: String,
+}
+
+/// Hash under which an API key is stored and looked up.
+pub fn hash_api_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random API key, `cr_` + 64 hex characters.
+pub fn generate_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("cr_{}", hex::encode(bytes))
+}
+
+/// The principal owning a live API key with this hash.
+pub async fn principal_by_key_hash(db: &Database, key_hash: &str) -> Result<Option<Principal>, sqlx::Error> {
+    const SQL: &str = "SELECT u.id AS user_id, u.organisation_id, u.role, u.is_platform_admin \
+                       FROM api_keys k JOIN users u ON u.id = k.user_id \
+                       WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
+    with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).fetch_optional(p).await)
+}
+
+/// Number of users; zero means the instance still needs its bootstrap admin.
+pub async fn count_users(db: &Database) -> Result<i64, sqlx::Error> {
+    with_pool!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await)
+}
+
+/// Creates an organisation, its first admin user and an API key, with the audit row, in one
+/// transaction. `api_key` lets the operator choose the key (bootstrap); otherwise one is made.
+pub async fn provision_organisation(
+    db: &Database,
+    actor_id: Option<&str>,
+    name: &str,
+    admin_email: &str,
+    platform_admin: bool,
+    api_key: Option<String>,
+) -> Result<ProvisionedOrganisation, sqlx::Error> {
+    let now = Utc::now();
+    let organisation = Organisation { id: new_id("org"), name: name.to_owned(), created_at: now };
+    let user_id = new_id("usr");
+    let api_key = api_key.unwrap_or_else(generate_api_key);
+    let key_hash = hash_api_key(&api_key);
+    let prefix: String = api_key.chars().take(10).collect();
+    let details = serde_json::json!({ "name": name, "admin_email": admin_email });
+    in_transaction!(db, |tx| {
+        sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&organisation.id)
+            .bind(&organisation.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO users (id, organisation_id, email, role, is_platform_admin, created_at) \
+             VALUES ($1, $2, $3, 'admin', $4, $5)",
+        )
+        .bind(&user_id)
+        .bind(&organisation.id)
+        .bind(admin_email)
+        .bind(platform_admin)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id("key"))
+            .bind(&user_id)
+            .bind(&key_hash)
+            .bind(&prefix)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_logs (id, organisation_id, actor_id, action, target_type, target_id, details, created_at) \
+             VALUES ($1, $2, $3, 'organisation.create', 'organisation', $2, $4, $5)",
+        )
+        .bind(new_id("aud"))
+        .bind(&organisation.id)
+        .bind(actor_id)
+        .bind(sqlx::types::Json(&details))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        Ok::<_, sqlx::Error>(())
+    })?;
+    Ok(ProvisionedOrganisation {
+        organisation,
+        admin_user_id: user_id,
+        admin_email: admin_email.to_owned(),
+        api_key,
+    })
+}

@@ -1,0 +1,19 @@
+//! Storage roles of Contract Reviewer, each behind the smallest interface its callers need.
+//!
+//! - [`db::Database`]: the authoritative relational store, PostgreSQL (server mode) or SQLite
+//!   (embedded mode). Every fact lives here first.
+//! - [`cache::Cache`]: the derived, ephemeral layer, Redis (server mode) or in-process
+//!   (embedded mode). It may lose everything at any moment; callers treat every failure as a miss.
+//! - [`files::FileStore`]: originals, content-addressed by SHA-256, written and synced before
+//!   the row that names them.
+
+pub mod cache;
+pub mod db;
+pub mod documents;
+pub mod files;
+pub mod identity;
+pub mod ids;
+
+pub use cache::Cache;
+pub use db::Database;
+pub use files::FileStore;
