@@ -137,7 +137,10 @@ impl Config {
         );
         let c = &self.cache;
         anyhow::ensure!((1..=10_000).contains(&c.timeout_ms), "cache.timeout_ms must be between 1 and 10000");
-        anyhow::ensure!(c.document_ttl_secs >= 1 && c.list_ttl_secs >= 1 && c.negative_ttl_secs >= 1, "cache TTLs must be at least 1 s");
+        anyhow::ensure!(
+            c.document_ttl_secs >= 1 && c.list_ttl_secs >= 1 && c.negative_ttl_secs >= 1,
+            "cache TTLs must be at least 1 s"
+        );
         anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
         anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
         if let Some(key) = &self.bootstrap_api_key {
@@ -188,10 +191,7 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let config = Config {
-            database_url: Some(Secret::new("postgres://u:hunter2@db/x")),
-            ..Config::default()
-        };
+        let config = Config { database_url: Some(Secret::new("postgres://u:hunter2@db/x")), ..Config::default() };
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("[redacted]"));
@@ -208,9 +208,9 @@ mod tests {
     #[test]
     fn bad_values_are_refused_with_the_setting_named() {
         let config = Config { database_url: Some(Secret::new("mysql://x")), ..Config::default() };
-        assert!(config.validate().unwrap_err().to_string().contains("DATABASE_URL"));
+        assert!(config.validate().expect_err("invalid").to_string().contains("DATABASE_URL"));
         let mut config = Config::default();
         config.cache.ttl_jitter = 2.0;
-        assert!(config.validate().unwrap_err().to_string().contains("ttl_jitter"));
+        assert!(config.validate().expect_err("invalid").to_string().contains("ttl_jitter"));
     }
 }

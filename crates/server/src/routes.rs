@@ -48,10 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
         .route("/api/organisations", post(create_organisation))
-        .route(
-            "/api/documents",
-            post(upload_document).layer(DefaultBodyLimit::max(upload_limit)).get(list_documents),
-        )
+        .route("/api/documents", post(upload_document).layer(DefaultBodyLimit::max(upload_limit)).get(list_documents))
         .route("/api/documents/{id}", get(get_document).patch(update_document).delete(delete_document))
         .route("/api/documents/{id}/original", get(download_original))
         .route("/api/documents/{id}/relations", get(list_relations).post(create_relation))
@@ -104,7 +101,9 @@ fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<
     serde_json::from_slice(body).map_err(|err| {
         use serde_json::error::Category;
         match err.classify() {
-            Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}")),
+            Category::Data => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}"))
+            }
             _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}")),
         }
     })
@@ -191,7 +190,11 @@ async fn upload_document(
             match field.name().unwrap_or_default() {
                 "file" => {
                     if upload.is_some() {
-                        return Err(ApiError::new(StatusCode::BAD_REQUEST, "multiple_files", "send one `file` field per upload"));
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "multiple_files",
+                            "send one `file` field per upload",
+                        ));
                     }
                     let filename = field.file_name().unwrap_or("document").to_owned();
                     let staged = state.documents.files().stage().await.map_err(ServiceError::Internal)?;
@@ -206,7 +209,11 @@ async fn upload_document(
                 "metadata" => {
                     let text = field.text().await.map_err(multipart_error)?;
                     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("metadata is not valid JSON: {e}"))
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "malformed_json",
+                            format!("metadata is not valid JSON: {e}"),
+                        )
                     })?;
                     metadata = Some(value);
                 }
@@ -214,7 +221,10 @@ async fn upload_document(
                     return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
                         "unknown_field",
-                        format!("unexpected form field `{}`; send `file` and optionally `metadata`", other.escape_debug()),
+                        format!(
+                            "unexpected form field `{}`; send `file` and optionally `metadata`",
+                            other.escape_debug()
+                        ),
                     ))
                 }
             }
@@ -231,10 +241,8 @@ async fn upload_document(
     let Some((staged, filename)) = upload else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "missing_file", "the form has no `file` field"));
     };
-    let StoredResponse { status, body, replayed } = state
-        .documents
-        .upload(&caller, UploadIn { staged, filename, metadata, idempotency_key })
-        .await?;
+    let StoredResponse { status, body, replayed } =
+        state.documents.upload(&caller, UploadIn { staged, filename, metadata, idempotency_key }).await?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = json_response(status, body.clone());
     if let Ok(doc) = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body) {
@@ -252,7 +260,11 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload exceeds the size limit");
     }
-    ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", format!("malformed multipart body: {}", err.body_text()))
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_multipart",
+        format!("malformed multipart body: {}", err.body_text()),
+    )
 }
 
 async fn list_documents(
@@ -265,7 +277,11 @@ async fn list_documents(
     Ok(json_response(StatusCode::OK, body))
 }
 
-async fn get_document(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn get_document(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let body = state.documents.get_json(&caller, &id).await?;
     Ok(json_response(StatusCode::OK, body))
 }
@@ -282,20 +298,29 @@ async fn update_document(
     json_value(StatusCode::OK, &updated)
 }
 
-async fn delete_document(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete_document(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.documents.delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn download_original(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn download_original(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (doc, path) = state.documents.original(&caller, &id).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         ServiceError::Internal(anyhow::Error::new(e).context(format!("opening the original of {}", doc.id)))
     })?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let content_type = HeaderValue::from_str(&doc.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition = HeaderValue::from_str(&content_disposition(&doc.filename))
-        .unwrap_or(HeaderValue::from_static("attachment"));
+    let content_type =
+        HeaderValue::from_str(&doc.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let disposition =
+        HeaderValue::from_str(&content_disposition(&doc.filename)).unwrap_or(HeaderValue::from_static("attachment"));
     Ok((
         StatusCode::OK,
         [
@@ -326,7 +351,11 @@ fn content_disposition(filename: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-async fn list_relations(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn list_relations(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let relations = state.documents.relations(&caller, &id).await?;
     json_value(StatusCode::OK, &serde_json::json!({ "items": relations }))
 }
@@ -363,7 +392,8 @@ mod tests {
         for (method, path) in ROUTES {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from openapi.json");
         }
-        let documented: usize = doc["paths"].as_object().map_or(0, |p| p.values().map(|m| m.as_object().map_or(0, |m| m.len())).sum());
+        let documented: usize =
+            doc["paths"].as_object().map_or(0, |p| p.values().map(|m| m.as_object().map_or(0, |m| m.len())).sum());
         assert_eq!(documented, ROUTES.len(), "openapi.json documents routes the router does not serve");
     }
 

@@ -58,9 +58,7 @@ impl Application {
             }
         }
         let documents = DocumentService::new(db.clone(), cache.clone(), files, config.document_settings());
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         tracing::info!(
             mode = config.mode(),
             database = db.backend_name(),

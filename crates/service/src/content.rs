@@ -47,18 +47,14 @@ pub fn detect(head: &[u8], path: &Path, display_name: &str) -> Result<MediaType,
         ));
     }
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Err(ServiceError::UnsupportedMediaType(
-            "UTF-16 text is not supported; save the file as UTF-8".into(),
-        ));
+        return Err(ServiceError::UnsupportedMediaType("UTF-16 text is not supported; save the file as UTF-8".into()));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the upload back")))?;
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(|_| {
-        ServiceError::UnsupportedMediaType(
-            "unrecognised file type: not PDF, DOCX, or UTF-8 text (Markdown)".into(),
-        )
+        ServiceError::UnsupportedMediaType("unrecognised file type: not PDF, DOCX, or UTF-8 text (Markdown)".into())
     })?;
     if !looks_like_text(text) {
         return Err(ServiceError::UnsupportedMediaType(
@@ -126,7 +122,10 @@ mod tests {
     #[test]
     fn the_extension_does_not_decide_the_type() {
         assert_eq!(detect_bytes(b"%PDF-1.7\n...", "contract.txt").ok(), Some(MediaType::Pdf));
-        assert!(matches!(detect_bytes(b"\x7fELF\x02\x01\x01\0\0\0", "contract.pdf"), Err(ServiceError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            detect_bytes(b"\x7fELF\x02\x01\x01\0\0\0", "contract.pdf"),
+            Err(ServiceError::UnsupportedMediaType(_))
+        ));
     }
 
     #[test]
@@ -143,6 +142,9 @@ mod tests {
             detect_bytes(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0], "a.docx"),
             Err(ServiceError::UnsupportedMediaType(_))
         ));
-        assert!(matches!(detect_bytes(b"PK\x03\x04garbage", "a.docx"), Err(ServiceError::Invalid { code: "corrupt_file", .. })));
+        assert!(matches!(
+            detect_bytes(b"PK\x03\x04garbage", "a.docx"),
+            Err(ServiceError::Invalid { code: "corrupt_file", .. })
+        ));
     }
 }

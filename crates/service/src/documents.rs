@@ -14,7 +14,9 @@ use anyhow::Context;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use cr_store::cache::Lookup;
-use cr_store::documents::{self as repo, DocumentRow, IdempotencyRecord, InsertOutcome, ListFilter, RelationOutcome, RelationRow};
+use cr_store::documents::{
+    self as repo, DocumentRow, IdempotencyRecord, InsertOutcome, ListFilter, RelationOutcome, RelationRow,
+};
 use cr_store::files::StagedFile;
 use cr_store::identity::Principal;
 use cr_store::{ids, Cache, Database, FileStore};
@@ -228,7 +230,7 @@ impl DocumentService {
             .context("joining content detection")??;
         // The file is durable before any row names it.
         let stored_path = self.inner.files.commit(staged, &sha256).await?;
-        let now = Utc::now();
+        let now = ids::now();
         let row = DocumentRow {
             id: ids::new_id("doc"),
             organisation_id: caller.organisation_id.clone(),
@@ -265,9 +267,10 @@ impl DocumentService {
                 replay(previous, &request_hash)
             }
             InsertOutcome::DuplicateContent => {
-                let existing = repo::find_live_by_sha256(db, &caller.organisation_id, &row.sha256)
-                    .await?
-                    .ok_or_else(|| ServiceError::conflict("concurrent_delete", "the duplicate was deleted meanwhile; retry"))?;
+                let existing =
+                    repo::find_live_by_sha256(db, &caller.organisation_id, &row.sha256).await?.ok_or_else(|| {
+                        ServiceError::conflict("concurrent_delete", "the duplicate was deleted meanwhile; retry")
+                    })?;
                 let body =
                     Bytes::from(serde_json::to_vec(&DocumentOut::from(&existing)).context("serialising a document")?);
                 if let Some(key) = idempotency_key {
@@ -299,12 +302,20 @@ impl DocumentService {
             Lookup::Hit(body) => body,
             Lookup::Miss { generation: Some(generation) } => inner
                 .loads
-                .run(format!("{key}@{generation}"), || async {
-                    let body = self.load_document(&caller.organisation_id, id).await.map_err(Arc::new)?;
-                    let ttl = if body.as_ref() == MISSING { inner.settings.negative_ttl } else { inner.settings.document_ttl };
-                    inner.cache.fill(&key, generation, body.clone(), ttl).await;
-                    Ok(body)
-                })
+                .run_keeping(
+                    format!("{key}@{generation}"),
+                    || async {
+                        let body = self.load_document(&caller.organisation_id, id).await.map_err(Arc::new)?;
+                        let ttl = if body.as_ref() == MISSING {
+                            inner.settings.negative_ttl
+                        } else {
+                            inner.settings.document_ttl
+                        };
+                        inner.cache.fill(&key, generation, body.clone(), ttl).await;
+                        Ok(body)
+                    },
+                    Result::is_ok,
+                )
                 .await
                 .map_err(shared_error)?,
             // Cache unavailable: straight to the database, nothing to fill.
@@ -348,11 +359,16 @@ impl DocumentService {
         }
         inner
             .loads
-            .run(key.clone(), || async {
-                let body = self.load_page(org, &filter, limit).await.map_err(|e| Arc::new(anyhow::Error::new(e)))?;
-                inner.cache.set(&key, body.clone(), inner.settings.list_ttl).await;
-                Ok(body)
-            })
+            .run_keeping(
+                key.clone(),
+                || async {
+                    let body =
+                        self.load_page(org, &filter, limit).await.map_err(|e| Arc::new(anyhow::Error::new(e)))?;
+                    inner.cache.set(&key, body.clone(), inner.settings.list_ttl).await;
+                    Ok(body)
+                },
+                Result::is_ok,
+            )
             .await
             .map_err(shared_error)
     }
@@ -370,12 +386,20 @@ impl DocumentService {
     }
 
     /// Applies a patch; retries on a concurrent change so no update is lost.
-    pub async fn update(&self, caller: &Principal, id: &str, patch: DocumentPatch) -> Result<DocumentOut, ServiceError> {
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: &str,
+        patch: DocumentPatch,
+    ) -> Result<DocumentOut, ServiceError> {
         if !ids::is_valid("doc", id) {
             return Err(ServiceError::NotFound("document"));
         }
         if patch.filename.is_none() && patch.metadata.is_none() {
-            return Err(ServiceError::invalid("empty_patch", "the patch changes nothing: give filename and/or metadata"));
+            return Err(ServiceError::invalid(
+                "empty_patch",
+                "the patch changes nothing: give filename and/or metadata",
+            ));
         }
         let new_name = patch.filename.as_deref().map(UploadFilename::parse).transpose()?;
         for _ in 0..10 {
@@ -418,13 +442,22 @@ impl DocumentService {
     }
 
     /// The document and the path of its original, for download.
-    pub async fn original(&self, caller: &Principal, id: &str) -> Result<(DocumentOut, std::path::PathBuf), ServiceError> {
+    pub async fn original(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<(DocumentOut, std::path::PathBuf), ServiceError> {
         let doc = self.get(caller, id).await?;
         let path = self.inner.files.absolute(&FileStore::relative_path(&doc.sha256));
         Ok((doc, path))
     }
 
-    pub async fn add_relation(&self, caller: &Principal, source_id: &str, input: RelationIn) -> Result<RelationRow, ServiceError> {
+    pub async fn add_relation(
+        &self,
+        caller: &Principal,
+        source_id: &str,
+        input: RelationIn,
+    ) -> Result<RelationRow, ServiceError> {
         if !ids::is_valid("doc", source_id) {
             return Err(ServiceError::NotFound("document"));
         }
@@ -441,9 +474,13 @@ impl DocumentService {
             return Err(ServiceError::invalid("self_relation", "a document cannot be related to itself"));
         }
         let org = &caller.organisation_id;
-        match repo::insert_relation(&self.inner.db, org, source_id, &input.target_id, &input.kind, &caller.user_id).await? {
+        match repo::insert_relation(&self.inner.db, org, source_id, &input.target_id, &input.kind, &caller.user_id)
+            .await?
+        {
             RelationOutcome::Inserted(row) => Ok(row),
-            RelationOutcome::AlreadyExists => Err(ServiceError::conflict("relation_exists", "this relation already exists")),
+            RelationOutcome::AlreadyExists => {
+                Err(ServiceError::conflict("relation_exists", "this relation already exists"))
+            }
             RelationOutcome::DocumentMissing => Err(ServiceError::NotFound("document")),
         }
     }
@@ -493,7 +530,10 @@ fn replay(previous: IdempotencyRecord, request_hash: &str) -> Result<StoredRespo
 
 fn validate_idempotency_key(key: &str) -> Result<(), ServiceError> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ServiceError::invalid("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+        return Err(ServiceError::invalid(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        ));
     }
     Ok(())
 }

@@ -30,13 +30,18 @@ impl UploadFilename {
                 format!("the filename is {} bytes long; at most {MAX_RAW_BYTES} are accepted", raw.len()),
             ));
         }
-        let original: String = raw
-            .chars()
-            .map(|c| if c.is_control() || is_bidi_or_invisible(c) { c.escape_unicode().to_string() } else { c.to_string() })
-            .collect();
+        let original: String =
+            raw.chars()
+                .map(|c| {
+                    if c.is_control() || is_bidi_or_invisible(c) {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
         let last_component = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-        let cleaned: String =
-            last_component.chars().filter(|c| !c.is_control() && !is_bidi_or_invisible(*c)).collect();
+        let cleaned: String = last_component.chars().filter(|c| !c.is_control() && !is_bidi_or_invisible(*c)).collect();
         let trimmed = cleaned.trim().trim_start_matches('.').trim();
         let mut display = String::new();
         for c in trimmed.chars() {

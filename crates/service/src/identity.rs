@@ -51,7 +51,10 @@ impl Authenticator {
         }
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-            return Err(ServiceError::invalid("invalid_name", "the organisation name must be 1 to 200 printable characters"));
+            return Err(ServiceError::invalid(
+                "invalid_name",
+                "the organisation name must be 1 to 200 printable characters",
+            ));
         }
         let email = admin_email.trim();
         if email.len() > 254 || !email.contains('@') || email.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -60,7 +63,9 @@ impl Authenticator {
         identity::provision_organisation(&self.db, Some(&caller.user_id), name, &email.to_lowercase(), false, None)
             .await
             .map_err(|err| match cr_store::db::violated_constraint(&err).as_deref() {
-                Some("users_email_key") => ServiceError::conflict("email_taken", "a user with this e-mail address already exists"),
+                Some("users_email_key") => {
+                    ServiceError::conflict("email_taken", "a user with this e-mail address already exists")
+                }
                 _ => err.into(),
             })
     }
@@ -78,7 +83,8 @@ impl Authenticator {
             return Ok(None);
         }
         let created =
-            identity::provision_organisation(&self.db, None, "Default organisation", "admin@localhost", true, api_key).await?;
+            identity::provision_organisation(&self.db, None, "Default organisation", "admin@localhost", true, api_key)
+                .await?;
         Ok(Some(created.api_key))
     }
 }

@@ -10,19 +10,39 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+type Calls<T> = Arc<Mutex<HashMap<String, Arc<OnceCell<T>>>>>;
+
 pub struct SingleFlight<T: Clone> {
-    calls: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
+    calls: Calls<T>,
+    /// A finished load stays joinable this long. A caller whose cache lookup missed just
+    /// before the load filled the cache would otherwise start a second load; the result is
+    /// still valid for it, because the key carries the generation the caller saw.
+    linger: std::time::Duration,
 }
 
-impl<T: Clone> Default for SingleFlight<T> {
+impl<T: Clone + Send + Sync + 'static> Default for SingleFlight<T> {
     fn default() -> Self {
-        Self { calls: Mutex::new(HashMap::new()) }
+        Self::with_linger(std::time::Duration::from_millis(500))
     }
 }
 
-impl<T: Clone> SingleFlight<T> {
-    /// Runs `load` unless a load for `key` is already running, in which case waits for it.
+impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
+    pub fn with_linger(linger: std::time::Duration) -> Self {
+        Self { calls: Arc::new(Mutex::new(HashMap::new())), linger }
+    }
+
+    /// Runs `load` unless a load for `key` is running or just finished, in which case
+    /// shares its result. `keep` decides whether a result may be shared after it finished
+    /// (errors should not be).
     pub async fn run<F, Fut>(&self, key: String, load: F) -> T
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        self.run_keeping(key, load, |_| true).await
+    }
+
+    pub async fn run_keeping<F, Fut>(&self, key: String, load: F, keep: impl Fn(&T) -> bool) -> T
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
@@ -31,10 +51,22 @@ impl<T: Clone> SingleFlight<T> {
         // A poisoned map only loses de-duplication, never correctness.
         let Some(cell) = cell else { return load().await };
         let value = cell.get_or_init(load).await.clone();
-        if let Ok(mut calls) = self.calls.lock() {
-            if calls.get(&key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
-                calls.remove(&key);
+        let calls = self.calls.clone();
+        let forget = move || {
+            if let Ok(mut calls) = calls.lock() {
+                if calls.get(&key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
+                    calls.remove(&key);
+                }
             }
+        };
+        if keep(&value) && !self.linger.is_zero() {
+            let linger = self.linger;
+            tokio::spawn(async move {
+                tokio::time::sleep(linger).await;
+                forget();
+            });
+        } else {
+            forget();
         }
         value
     }
@@ -53,7 +85,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_callers_share_one_load() {
-        let flights = Arc::new(SingleFlight::<u32>::default());
+        let flights = Arc::new(SingleFlight::<u32>::with_linger(Duration::ZERO));
         let loads = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..50 {
@@ -76,8 +108,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_later_call_loads_again() {
-        let flights = SingleFlight::<u32>::default();
+    async fn a_call_after_the_linger_loads_again() {
+        let flights = SingleFlight::<u32>::with_linger(Duration::from_millis(20));
+        assert_eq!(flights.run("k".into(), || async { 1 }).await, 1);
+        assert_eq!(flights.run("k".into(), || async { 2 }).await, 1);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(flights.run("k".into(), || async { 3 }).await, 3);
+    }
+
+    #[tokio::test]
+    async fn failed_loads_are_not_shared_after_they_finish() {
+        let flights = SingleFlight::<Result<u32, ()>>::with_linger(Duration::from_secs(60));
+        let failed = flights.run_keeping("k".into(), || async { Err(()) }, Result::is_ok).await;
+        assert!(failed.is_err());
+        assert_eq!(flights.run_keeping("k".into(), || async { Ok(2) }, Result::is_ok).await, Ok(2));
+    }
+
+    #[tokio::test]
+    async fn a_later_call_loads_again_without_linger() {
+        let flights = SingleFlight::<u32>::with_linger(Duration::ZERO);
         assert_eq!(flights.run("k".into(), || async { 1 }).await, 1);
         assert_eq!(flights.run("k".into(), || async { 2 }).await, 2);
     }

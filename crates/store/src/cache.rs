@@ -78,7 +78,9 @@ pub enum Lookup {
     Hit(Bytes),
     /// Not cached. `generation` is what a fill must still find to succeed; `None` when the cache
     /// could not be asked (then the caller must not fill).
-    Miss { generation: Option<u64> },
+    Miss {
+        generation: Option<u64>,
+    },
 }
 
 #[derive(Clone)]
@@ -541,10 +543,8 @@ pub struct MemoryCache {
 
 impl MemoryCache {
     fn new(settings: CacheSettings) -> Self {
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(settings.memory_capacity)
-            .expire_after(PerEntryTtl)
-            .build();
+        let entries =
+            moka::sync::Cache::builder().max_capacity(settings.memory_capacity).expire_after(PerEntryTtl).build();
         Self { entries, generations: Mutex::new(HashMap::new()), settings, counters: CacheCounters::default() }
     }
 

@@ -46,7 +46,9 @@ macro_rules! with_pool {
 }
 
 /// Runs `$body` inside one transaction on the concrete backend, with `$tx` bound to it.
-/// The body must evaluate to `Result<T, E>` where `E: From<sqlx::Error>`; it commits on `Ok`.
+/// The body must evaluate to `Result<T, E>` where `E: From<sqlx::Error>`; it commits on `Ok`
+/// and rolls back on `Err`. `?` and `return` inside the body leave the body, not the caller,
+/// so the caller can still map the error (e.g. a constraint name).
 #[macro_export]
 macro_rules! in_transaction {
     ($db:expr, |$tx:ident| $body:expr) => {{
@@ -54,7 +56,7 @@ macro_rules! in_transaction {
         match &$db.pool {
             $crate::db::Pool::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
-                let out = $body;
+                let out = async { $body }.await;
                 if out.is_ok() {
                     $tx.commit().await?;
                 }
@@ -62,7 +64,7 @@ macro_rules! in_transaction {
             }
             $crate::db::Pool::Sqlite(pool) => {
                 let mut $tx = pool.begin().await?;
-                let out = $body;
+                let out = async { $body }.await;
                 if out.is_ok() {
                     $tx.commit().await?;
                 }

@@ -84,7 +84,9 @@ pub async fn insert_document(
         "filename": doc.filename, "sha256": doc.sha256, "size_bytes": doc.size_bytes, "media_type": doc.media_type,
     });
     let result: Result<(), sqlx::Error> = in_transaction!(db, |tx| {
-        let sql = format!("INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)");
+        let sql = format!(
+            "INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+        );
         sqlx::query(&sql)
             .bind(&doc.id)
             .bind(&doc.organisation_id)
@@ -117,8 +119,15 @@ pub async fn insert_document(
             .execute(&mut *tx)
             .await?;
         }
-        audit!(tx, org = &doc.organisation_id, actor = &doc.owner_id, action = "document.create",
-               target = ("document", &doc.id), details = &details, at = doc.created_at);
+        audit!(
+            tx,
+            org = &doc.organisation_id,
+            actor = &doc.owner_id,
+            action = "document.create",
+            target = ("document", &doc.id),
+            details = &details,
+            at = doc.created_at
+        );
         Ok::<(), sqlx::Error>(())
     });
     match result {
@@ -139,7 +148,8 @@ pub async fn save_idempotency(
     key: &str,
     record: &IdempotencyRecord,
 ) -> Result<bool, sqlx::Error> {
-    const SQL: &str = "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status_code, response_body, created_at) \
+    const SQL: &str =
+        "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status_code, response_body, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
     let done = with_pool!(db, |p| sqlx::query(SQL)
         .bind(organisation_id)
@@ -147,7 +157,7 @@ pub async fn save_idempotency(
         .bind(&record.request_hash)
         .bind(record.status_code)
         .bind(&record.response_body)
-        .bind(Utc::now())
+        .bind(crate::ids::now())
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
@@ -170,12 +180,10 @@ pub async fn find_idempotency(
 
 /// A live (not deleted) document of the organisation.
 pub async fn find_live(db: &Database, organisation_id: &str, id: &str) -> Result<Option<DocumentRow>, sqlx::Error> {
-    let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL");
-    with_pool!(db, |p| sqlx::query_as::<_, DocumentRow>(&sql)
-        .bind(id)
-        .bind(organisation_id)
-        .fetch_optional(p)
-        .await)
+    let sql = format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL"
+    );
+    with_pool!(db, |p| sqlx::query_as::<_, DocumentRow>(&sql).bind(id).bind(organisation_id).fetch_optional(p).await)
 }
 
 /// The live document of the organisation with this content, if any.
@@ -184,8 +192,9 @@ pub async fn find_live_by_sha256(
     organisation_id: &str,
     sha256: &str,
 ) -> Result<Option<DocumentRow>, sqlx::Error> {
-    let sql =
-        format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE organisation_id = $1 AND sha256 = $2 AND deleted_at IS NULL");
+    let sql = format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE organisation_id = $1 AND sha256 = $2 AND deleted_at IS NULL"
+    );
     with_pool!(db, |p| sqlx::query_as::<_, DocumentRow>(&sql)
         .bind(organisation_id)
         .bind(sha256)
@@ -263,7 +272,7 @@ pub async fn update_if_version(
     filename: &str,
     metadata: &Value,
 ) -> Result<Option<DocumentRow>, sqlx::Error> {
-    let now = Utc::now();
+    let now = crate::ids::now();
     let details = serde_json::json!({
         "before": { "filename": current.filename, "metadata": current.metadata.0 },
         "after": { "filename": filename, "metadata": metadata },
@@ -283,8 +292,15 @@ pub async fn update_if_version(
             .fetch_optional(&mut *tx)
             .await?;
         if updated.is_some() {
-            audit!(tx, org = &current.organisation_id, actor = actor_id, action = "document.update",
-                   target = ("document", &current.id), details = &details, at = now);
+            audit!(
+                tx,
+                org = &current.organisation_id,
+                actor = actor_id,
+                action = "document.update",
+                target = ("document", &current.id),
+                details = &details,
+                at = now
+            );
         }
         Ok::<_, sqlx::Error>(updated)
     })
@@ -292,7 +308,7 @@ pub async fn update_if_version(
 
 /// Soft-deletes a live document; false when there was none.
 pub async fn soft_delete(db: &Database, organisation_id: &str, id: &str, actor_id: &str) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = crate::ids::now();
     in_transaction!(db, |tx| {
         let affected = sqlx::query(
             "UPDATE documents SET deleted_at = $1, updated_at = $1, version = version + 1 \
@@ -305,8 +321,15 @@ pub async fn soft_delete(db: &Database, organisation_id: &str, id: &str, actor_i
         .await?
         .rows_affected();
         if affected == 1 {
-            audit!(tx, org = organisation_id, actor = actor_id, action = "document.delete",
-                   target = ("document", id), details = &serde_json::json!({}), at = now);
+            audit!(
+                tx,
+                org = organisation_id,
+                actor = actor_id,
+                action = "document.delete",
+                target = ("document", id),
+                details = &serde_json::json!({}),
+                at = now
+            );
         }
         Ok::<_, sqlx::Error>(affected == 1)
     })
@@ -348,7 +371,7 @@ pub async fn insert_relation(
         target_id: target_id.to_owned(),
         kind: kind.to_owned(),
         created_by: actor_id.to_owned(),
-        created_at: Utc::now(),
+        created_at: crate::ids::now(),
     };
     let details = serde_json::json!({ "source_id": source_id, "target_id": target_id, "kind": kind });
     let result = in_transaction!(db, |tx| {
@@ -364,7 +387,7 @@ pub async fn insert_relation(
         .fetch_one(&mut *tx)
         .await?;
         if live != 2 {
-            return Ok(RelationOutcome::DocumentMissing);
+            return Ok(false);
         }
         sqlx::query(
             "INSERT INTO document_relations (id, organisation_id, source_id, target_id, kind, created_by, created_at) \
@@ -379,12 +402,20 @@ pub async fn insert_relation(
         .bind(row.created_at)
         .execute(&mut *tx)
         .await?;
-        audit!(tx, org = organisation_id, actor = actor_id, action = "relation.create",
-               target = ("document_relation", &row.id), details = &details, at = row.created_at);
-        Ok::<_, sqlx::Error>(())
+        audit!(
+            tx,
+            org = organisation_id,
+            actor = actor_id,
+            action = "relation.create",
+            target = ("document_relation", &row.id),
+            details = &details,
+            at = row.created_at
+        );
+        Ok::<_, sqlx::Error>(true)
     });
     match result {
-        Ok(()) => Ok(RelationOutcome::Inserted(row)),
+        Ok(true) => Ok(RelationOutcome::Inserted(row)),
+        Ok(false) => Ok(RelationOutcome::DocumentMissing),
         Err(err) if crate::db::violated_constraint(&err).as_deref() == Some("document_relations_unique_key") => {
             Ok(RelationOutcome::AlreadyExists)
         }
@@ -393,15 +424,15 @@ pub async fn insert_relation(
 }
 
 /// Relations in which the document is the source or the target.
-pub async fn relations_of(db: &Database, organisation_id: &str, document_id: &str) -> Result<Vec<RelationRow>, sqlx::Error> {
+pub async fn relations_of(
+    db: &Database,
+    organisation_id: &str,
+    document_id: &str,
+) -> Result<Vec<RelationRow>, sqlx::Error> {
     const SQL: &str = "SELECT id, organisation_id, source_id, target_id, kind, created_by, created_at \
                        FROM document_relations WHERE organisation_id = $1 AND (source_id = $2 OR target_id = $2) \
                        ORDER BY id";
-    with_pool!(db, |p| sqlx::query_as::<_, RelationRow>(SQL)
-        .bind(organisation_id)
-        .bind(document_id)
-        .fetch_all(p)
-        .await)
+    with_pool!(db, |p| sqlx::query_as::<_, RelationRow>(SQL).bind(organisation_id).bind(document_id).fetch_all(p).await)
 }
 
 /// Deletes a relation touching `document_id`; false when there was none.
@@ -412,7 +443,7 @@ pub async fn delete_relation(
     relation_id: &str,
     actor_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = crate::ids::now();
     in_transaction!(db, |tx| {
         let affected = sqlx::query(
             "DELETE FROM document_relations WHERE id = $1 AND organisation_id = $2 AND (source_id = $3 OR target_id = $3)",
@@ -424,8 +455,15 @@ pub async fn delete_relation(
         .await?
         .rows_affected();
         if affected == 1 {
-            audit!(tx, org = organisation_id, actor = actor_id, action = "relation.delete",
-                   target = ("document_relation", relation_id), details = &serde_json::json!({}), at = now);
+            audit!(
+                tx,
+                org = organisation_id,
+                actor = actor_id,
+                action = "relation.delete",
+                target = ("document_relation", relation_id),
+                details = &serde_json::json!({}),
+                at = now
+            );
         }
         Ok::<_, sqlx::Error>(affected == 1)
     })

@@ -73,7 +73,7 @@ pub async fn provision_organisation(
     platform_admin: bool,
     api_key: Option<String>,
 ) -> Result<ProvisionedOrganisation, sqlx::Error> {
-    let now = Utc::now();
+    let now = crate::ids::now();
     let organisation = Organisation { id: new_id("org"), name: name.to_owned(), created_at: now };
     let user_id = new_id("usr");
     let api_key = api_key.unwrap_or_else(generate_api_key);
@@ -119,10 +119,5 @@ pub async fn provision_organisation(
         .await?;
         Ok::<_, sqlx::Error>(())
     })?;
-    Ok(ProvisionedOrganisation {
-        organisation,
-        admin_user_id: user_id,
-        admin_email: admin_email.to_owned(),
-        api_key,
-    })
+    Ok(ProvisionedOrganisation { organisation, admin_user_id: user_id, admin_email: admin_email.to_owned(), api_key })
 }

@@ -3,6 +3,13 @@
 //! A UUIDv7 in lowercase hex sorts by creation time, so `ORDER BY id DESC` lists newest first
 //! and the id itself is the keyset cursor.
 
+/// The current time at the precision both databases store (microseconds), so a value
+/// returned right after a write equals the same value read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
 /// Generates a new id with `prefix` (`doc`, `usr`, …).
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())

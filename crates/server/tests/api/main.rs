@@ -1,0 +1,9 @@
+//! All API integration tests, one binary, a module per feature. Each test spawns its own app;
+//! `in_both_modes!` runs a test against PostgreSQL + Redis and against the embedded default.
+
+mod helpers;
+
+mod cache;
+mod documents;
+mod isolation;
+mod robustness;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a real PostgreSQL and a real Redis.
+# Installs (Debian packages) and starts them when they are not already running, so it works on
+# a fresh machine. Extra arguments go to `cargo test` (e.g. `scripts/test.sh stale`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+ensure_postgres
+ensure_redis
+export CR_TEST_DATABASE_URL CR_TEST_REDIS_URL
+echo "tests: PostgreSQL at ${CR_TEST_DATABASE_URL%%@*}@…, Redis at $CR_TEST_REDIS_URL"
+cargo test --workspace --locked "$@"
