@@ -61,12 +61,12 @@ pub struct CacheConfig {
     pub timeout_ms: u64,
     /// How long Redis is skipped after a failure, ms.
     pub breaker_open_ms: u64,
-    /// Lifetime of a cached document, s.
-    pub document_ttl_secs: u64,
+    /// Lifetime of a cached document, s (fractions allowed: 0.001 is 1 ms).
+    pub document_ttl_secs: f64,
     /// Lifetime of a cached list page, s.
-    pub list_ttl_secs: u64,
+    pub list_ttl_secs: f64,
     /// Lifetime of a cached "not found", s.
-    pub negative_ttl_secs: u64,
+    pub negative_ttl_secs: f64,
     /// TTLs vary by ± this fraction (0 to 0.5).
     pub ttl_jitter: f64,
     /// Entries the in-process cache holds at most.
@@ -87,9 +87,9 @@ impl Default for Config {
                 key_prefix: "cr:".into(),
                 timeout_ms: 50,
                 breaker_open_ms: 1000,
-                document_ttl_secs: 3600,
-                list_ttl_secs: 300,
-                negative_ttl_secs: 30,
+                document_ttl_secs: 3600.0,
+                list_ttl_secs: 300.0,
+                negative_ttl_secs: 30.0,
                 ttl_jitter: 0.1,
                 memory_capacity: 100_000,
             },
@@ -137,10 +137,13 @@ impl Config {
         );
         let c = &self.cache;
         anyhow::ensure!((1..=10_000).contains(&c.timeout_ms), "cache.timeout_ms must be between 1 and 10000");
-        anyhow::ensure!(
-            c.document_ttl_secs >= 1 && c.list_ttl_secs >= 1 && c.negative_ttl_secs >= 1,
-            "cache TTLs must be at least 1 s"
-        );
+        for (name, ttl) in [
+            ("document_ttl_secs", c.document_ttl_secs),
+            ("list_ttl_secs", c.list_ttl_secs),
+            ("negative_ttl_secs", c.negative_ttl_secs),
+        ] {
+            anyhow::ensure!((0.001..=31_536_000.0).contains(&ttl), "cache.{name} must be between 0.001 and 31536000 s");
+        }
         anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
         anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
         if let Some(key) = &self.bootstrap_api_key {
@@ -177,9 +180,9 @@ impl Config {
 
     pub fn document_settings(&self) -> cr_service::documents::DocumentSettings {
         cr_service::documents::DocumentSettings {
-            document_ttl: Duration::from_secs(self.cache.document_ttl_secs),
-            list_ttl: Duration::from_secs(self.cache.list_ttl_secs),
-            negative_ttl: Duration::from_secs(self.cache.negative_ttl_secs),
+            document_ttl: Duration::from_secs_f64(self.cache.document_ttl_secs),
+            list_ttl: Duration::from_secs_f64(self.cache.list_ttl_secs),
+            negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
             max_upload_bytes: self.max_upload_bytes,
         }
     }

@@ -164,8 +164,43 @@ async fn create_organisation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: OrganisationIn = parse_json(&headers, &body)?;
-    let created = state.auth.provision_organisation(&caller, &input.name, &input.admin_email).await?;
-    json_value(StatusCode::CREATED, &created)
+    let key = idempotency_key(&headers)?;
+    let fingerprint = [b"POST /api/organisations\n".as_slice(), &body].concat();
+    let stored = cr_service::idempotency::replay_or_run(
+        &state.db,
+        &caller,
+        key.as_deref(),
+        &fingerprint,
+        || async {
+            let created = state.auth.provision_organisation(&caller, &input.name, &input.admin_email).await?;
+            Ok((201, to_json_bytes(&created)?))
+        },
+        without_api_key,
+    )
+    .await?;
+    Ok(stored_response(stored))
+}
+
+/// The stored form of an organisation's creation: API keys are shown once and never rest in
+/// the database in plain text, so a replay says where the key went instead.
+fn without_api_key(body: &Bytes) -> Bytes {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) else { return Bytes::new() };
+    value["api_key"] = serde_json::Value::String("(shown once in the first response; not stored)".into());
+    Bytes::from(value.to_string())
+}
+
+fn to_json_bytes<T: serde::Serialize>(value: &T) -> Result<Bytes, ServiceError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// A stored (or freshly made) response, marked when it is a replay.
+fn stored_response(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = json_response(status, stored.body);
+    if stored.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
 }
 
 async fn upload_document(
@@ -243,15 +278,12 @@ async fn upload_document(
     };
     let StoredResponse { status, body, replayed } =
         state.documents.upload(&caller, UploadIn { staged, filename, metadata, idempotency_key }).await?;
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut response = json_response(status, body.clone());
-    if let Ok(doc) = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body) {
-        if let Ok(location) = HeaderValue::from_str(&format!("/api/documents/{}", doc.id)) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-    }
-    if replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    let location = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body)
+        .ok()
+        .and_then(|doc| HeaderValue::from_str(&format!("/api/documents/{}", doc.id)).ok());
+    let mut response = stored_response(StoredResponse { status, body, replayed });
+    if let Some(location) = location {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }
@@ -368,8 +400,21 @@ async fn create_relation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: RelationIn = parse_json(&headers, &body)?;
-    let relation = state.documents.add_relation(&caller, &id, input).await?;
-    json_value(StatusCode::CREATED, &relation)
+    let key = idempotency_key(&headers)?;
+    let fingerprint = [format!("POST /api/documents/{id}/relations\n").as_bytes(), &body].concat();
+    let stored = cr_service::idempotency::replay_or_run(
+        &state.db,
+        &caller,
+        key.as_deref(),
+        &fingerprint,
+        || async {
+            let relation = state.documents.add_relation(&caller, &id, input).await?;
+            Ok((201, to_json_bytes(&relation)?))
+        },
+        Bytes::clone,
+    )
+    .await?;
+    Ok(stored_response(stored))
 }
 
 async fn delete_relation(

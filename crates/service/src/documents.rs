@@ -206,7 +206,7 @@ impl DocumentService {
     ) -> Result<StoredResponse, ServiceError> {
         let db = &self.inner.db;
         if let Some(key) = idempotency_key {
-            validate_idempotency_key(key)?;
+            crate::idempotency::validate_key(key)?;
         }
         let name = UploadFilename::parse(raw_filename)?;
         let metadata = validate_metadata(metadata.unwrap_or_else(|| Value::Object(Default::default())))?;
@@ -219,7 +219,7 @@ impl DocumentService {
         ));
         if let Some(key) = idempotency_key {
             if let Some(previous) = repo::find_idempotency(db, &caller.organisation_id, key).await? {
-                return replay(previous, &request_hash);
+                return crate::idempotency::replay(previous, &request_hash);
             }
         }
         let head = staged.head().to_vec();
@@ -264,7 +264,7 @@ impl DocumentService {
                 let previous = repo::find_idempotency(db, &caller.organisation_id, key)
                     .await?
                     .context("idempotency key reported taken but not found")?;
-                replay(previous, &request_hash)
+                crate::idempotency::replay(previous, &request_hash)
             }
             InsertOutcome::DuplicateContent => {
                 let existing =
@@ -283,7 +283,7 @@ impl DocumentService {
                         let previous = repo::find_idempotency(db, &caller.organisation_id, key)
                             .await?
                             .context("idempotency key reported taken but not found")?;
-                        return replay(previous, &record.request_hash);
+                        return crate::idempotency::replay(previous, &record.request_hash);
                     }
                 }
                 Ok(StoredResponse { status: 200, body, replayed: false })
@@ -512,30 +512,6 @@ fn media_type_name(media_type: MediaType) -> &'static str {
         MediaType::Markdown => "text/markdown",
         MediaType::PlainText => "text/plain",
     }
-}
-
-fn replay(previous: IdempotencyRecord, request_hash: &str) -> Result<StoredResponse, ServiceError> {
-    if previous.request_hash != request_hash {
-        return Err(ServiceError::Invalid {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used for a different request".into(),
-        });
-    }
-    Ok(StoredResponse {
-        status: u16::try_from(previous.status_code).unwrap_or(200),
-        body: Bytes::from(previous.response_body),
-        replayed: true,
-    })
-}
-
-fn validate_idempotency_key(key: &str) -> Result<(), ServiceError> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ServiceError::invalid(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        ));
-    }
-    Ok(())
 }
 
 fn validate_metadata(metadata: Value) -> Result<Value, ServiceError> {

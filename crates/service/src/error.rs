@@ -37,9 +37,12 @@ impl ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut => Self::Unavailable("the database is not answering; try again shortly".into()),
-            other => Self::Internal(anyhow::Error::new(other).context("database query")),
+        match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::Unavailable("the database is not answering; try again shortly".into())
+            }
+            _ => Self::Internal(anyhow::Error::new(err).context("database query")),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod content;
 pub mod documents;
 pub mod error;
 pub mod filename;
+pub mod idempotency;
 pub mod identity;
 pub mod singleflight;
 

@@ -304,3 +304,44 @@ async fn the_openapi_document_is_served(mode: Mode) {
     assert!(doc["paths"]["/api/documents"]["post"].is_object());
 }
 in_both_modes!(the_openapi_document_is_served);
+
+async fn every_post_honours_the_idempotency_key(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let org = app.new_org().await;
+    let a = app.upload_text(&org.key, None).await;
+    let b = app.upload_text(&org.key, None).await;
+    let path = format!("/api/documents/{}/relations", a["id"].as_str().expect("id"));
+    let body = json!({ "kind": "amends", "target_id": b["id"] });
+    let send = |key: &'static str, body: Value| {
+        app.client.post(app.url(&path)).header("X-API-Key", &org.key).header("Idempotency-Key", key).json(&body).send()
+    };
+    let first = send("rel-1", body.clone()).await.expect("request");
+    assert_eq!(first.status(), 201);
+    let first_body = first.text().await.expect("body");
+    let retry = send("rel-1", body.clone()).await.expect("request");
+    assert_eq!(retry.status(), 201, "a retry gets the first answer, not 409");
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.text().await.expect("body"), first_body);
+    let other = send("rel-1", json!({ "kind": "supersedes", "target_id": b["id"] })).await.expect("request");
+    assert_eq!(other.status(), 422);
+
+    let org_body = json!({ "name": "Retry Org", "admin_email": "retry@example.com" });
+    let create = |body: Value| {
+        app.client
+            .post(app.url("/api/organisations"))
+            .bearer_auth(&app.admin_key)
+            .header("Idempotency-Key", "org-1")
+            .json(&body)
+            .send()
+    };
+    let first = create(org_body.clone()).await.expect("request");
+    assert_eq!(first.status(), 201);
+    let first_body: Value = first.json().await.expect("json");
+    let retry = create(org_body).await.expect("request");
+    assert_eq!(retry.status(), 201);
+    let retry_body: Value = retry.json().await.expect("json");
+    assert_eq!(retry_body["organisation"]["id"], first_body["organisation"]["id"], "one organisation, not two");
+    assert!(first_body["api_key"].as_str().is_some_and(|k| k.starts_with("cr_")));
+    assert_ne!(retry_body["api_key"], first_body["api_key"], "the plaintext key is never stored for replays");
+}
+in_both_modes!(every_post_honours_the_idempotency_key);
