@@ -295,3 +295,46 @@ async fn on_redis_a_fill_that_raced_an_invalidation_is_refused() {
     assert!(cache.fill("document:o:d", now, bytes::Bytes::from_static(b"new"), Duration::from_secs(60)).await);
     assert_eq!(cache.lookup("document:o:d").await, Lookup::Hit(bytes::Bytes::from_static(b"new")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_starts_and_serves_while_redis_is_unreachable() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let test_db = crate::helpers::TestDatabase::create().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let key = format!("cr_test_admin_{}", uuid::Uuid::now_v7().simple());
+    let config = cr_server::Config {
+        data_dir: dir.path().to_path_buf(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url: Some(cr_server::config::Secret::new(test_db.url.clone())),
+        redis_url: Some(cr_server::config::Secret::new(format!("redis://127.0.0.1:{closed_port}"))),
+        bootstrap_api_key: Some(cr_server::config::Secret::new(key.clone())),
+        ..cr_server::Config::default()
+    };
+    let app = cr_server::Application::build(config).await.expect("starts without Redis");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::new();
+    let ready: Value = client.get(format!("{base}/readyz")).send().await.expect("readyz").json().await.expect("json");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["cache"]["available"], false);
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(b"An agreement.".to_vec()).file_name("a.txt"));
+    let created = client
+        .post(format!("{base}/api/documents"))
+        .header("X-API-Key", &key)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(created.status(), 201);
+    let doc: Value = created.json().await.expect("json");
+    let fetched = client
+        .get(format!("{base}/api/documents/{}", doc["id"].as_str().expect("id")))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(fetched.status(), 200);
+    assert!(state.cache.stats().misses > 0);
+}
