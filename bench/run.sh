@@ -14,8 +14,8 @@ ROOT=$(dirname "$HERE")
 PEER_DIR=${1:-$ROOT/../shared/bench/peer}
 REPS=${REPS:-3}; DUR=${DUR:-10}; CONNS=${CONNS:-50}; NDOCS=${NDOCS:-10000}
 export NDOCS
-WORK=${CR_BENCH_WORK:-/tmp/cr-bench}
-PORT=${CR_BENCH_PORT:-18090}
+WORK=${BENCH_WORK:-/tmp/cr-bench}
+PORT=${BENCH_PORT:-18090}
 mkdir -p "$WORK"; : > "$WORK/results.tsv"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -32,12 +32,14 @@ ADMIN_URL=${CR_TEST_DATABASE_URL%/*}/postgres
 BENCH_DB=${CR_TEST_DATABASE_URL%/*}/cr_bench
 psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS cr_bench WITH (FORCE)" >/dev/null
 psql "$ADMIN_URL" -qc "CREATE DATABASE cr_bench" >/dev/null
-export CR_BENCH_KEY="cr_bench_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export BENCH_KEY="cr_bench_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 rm -rf "$WORK/data"
 
 APP_PID=""
 start_app() {
-  env DATABASE_URL="$BENCH_DB" REDIS_URL="$CR_TEST_REDIS_URL" CR_BOOTSTRAP_API_KEY="$CR_BENCH_KEY" \
+  local redis=(REDIS_URL="$CR_TEST_REDIS_URL")
+  [ -n "${BENCH_NO_REDIS:-}" ] && redis=()   # in-process cache instead, for comparison
+  env DATABASE_URL="$BENCH_DB" "${redis[@]}" CR_BOOTSTRAP_API_KEY="$BENCH_KEY" \
       CR_CACHE__KEY_PREFIX="bench:" RUST_LOG=warn "$@" \
       "$BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/app.log" 2>&1 &
   APP_PID=$!
@@ -50,14 +52,15 @@ start_app() {
 stop_app() { if [ -n "$APP_PID" ]; then kill -TERM "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; APP_PID=""; fi; }
 trap stop_app EXIT
 flush_ours() { redis-cli -u "$CR_TEST_REDIS_URL" --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli -u "$CR_TEST_REDIS_URL" del >/dev/null; }
-redis_stat() { redis-cli -u "$CR_TEST_REDIS_URL" info stats | tr -d '\r' | awk -F: -v k="$1" '$1==k{print $2}'; }
+# The service's own cache counters (Redis INFO would count the generation lookups too).
+cache_stat() { curl -fs "http://127.0.0.1:$PORT/readyz" | python3 -c "import json,sys; print(json.load(sys.stdin)['cache']['$1'])"; }
 
 measure() {  # measure LABEL SCRIPT
   local label=$1 script=$2 rep line h0 m0 h1 m1
   for rep in $(seq 1 "$REPS"); do
-    h0=$(redis_stat keyspace_hits); m0=$(redis_stat keyspace_misses)
+    h0=$(cache_stat hits); m0=$(cache_stat misses)
     line=$(wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$HERE/load/$script" "http://127.0.0.1:$PORT" | grep '^RESULT')
-    h1=$(redis_stat keyspace_hits); m1=$(redis_stat keyspace_misses)
+    h1=$(cache_stat hits); m1=$(cache_stat misses)
     line="$line hit_pct=$(awk -v h=$((h1-h0)) -v m=$((m1-m0)) 'BEGIN{printf "%.1f", (h+m)?100*h/(h+m):0}')"
     printf '%s\t%s\t%s\n' "$label" "$rep" "$line" >> "$WORK/results.tsv"
     log "  $label rep $rep: $line"

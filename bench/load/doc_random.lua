@@ -2,7 +2,7 @@
 local dir = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 dofile(dir .. "report.lua")
 local ndocs = tonumber(os.getenv("NDOCS") or "10000")
-local key = os.getenv("CR_BENCH_KEY")
+local key = os.getenv("BENCH_KEY")
 local counter = 0
 function setup(thread) counter = counter + 1; thread:set("tid", counter) end
 function init(args) math.randomseed(os.time() * 1000 + (tid or 0)) end

@@ -6,6 +6,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cr_server::{Application, Config};
 
+// The request paths allocate many small buffers across threads; mimalloc measured faster
+// than glibc malloc on the cache-miss benchmark (see bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Contract Reviewer: self-hosted contract review.
 ///
 /// With no configuration it runs embedded (SQLite, in-process cache, files under ./data).

@@ -107,7 +107,9 @@ impl Config {
         }
         let config: Config = figment
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
-            .merge(Env::prefixed("CR_").split("__"))
+            // CR_CONFIG names the file itself; every other CR_ variable must be a setting, so a
+            // typo is reported instead of silently ignored.
+            .merge(Env::prefixed("CR_").filter(|key| !key.as_str().eq_ignore_ascii_case("config")).split("__"))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         config.validate()?;
@@ -198,6 +200,26 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn environment_variables_override_and_typos_are_reported() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CR_CONFIG", "ignored-here.toml");
+            jail.set_env("CR_CACHE__TIMEOUT_MS", "20");
+            jail.set_env("REDIS_URL", "redis://127.0.0.1:6390");
+            jail.create_file("cr.toml", "max_upload_bytes = 2048\n[cache]\nlist_ttl_secs = 0.5\n")?;
+            let config = Config::load(Some(std::path::Path::new("cr.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.cache.timeout_ms, 20);
+            assert_eq!(config.max_upload_bytes, 2048);
+            assert_eq!(config.cache.list_ttl_secs, 0.5);
+            assert_eq!(config.redis_url.as_ref().map(Secret::expose), Some("redis://127.0.0.1:6390"));
+            jail.set_env("CR_CACHE__TIMEOUT", "20");
+            let error = Config::load(None).expect_err("typo").to_string();
+            assert!(error.contains("timeout"), "{error}");
+            Ok(())
+        });
     }
 
     #[test]

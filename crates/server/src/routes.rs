@@ -15,7 +15,6 @@ use cr_service::ServiceError;
 use cr_store::identity::Principal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -56,7 +55,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use cr_store::cache::Lookup;
 use cr_store::documents::{
-    self as repo, DocumentRow, IdempotencyRecord, InsertOutcome, ListFilter, RelationOutcome, RelationRow,
+    self as repo, DocumentRow, DocumentView, IdempotencyRecord, InsertOutcome, ListFilter, RelationOutcome, RelationRow,
 };
 use cr_store::files::StagedFile;
 use cr_store::identity::Principal;
@@ -91,6 +91,50 @@ impl From<&DocumentRow> for DocumentOut {
             updated_at: row.updated_at,
         }
     }
+}
+
+/// [`DocumentOut`]'s wire form made from a [`DocumentView`] without parsing the metadata.
+#[derive(Serialize)]
+struct DocumentOutRaw<'a> {
+    id: &'a str,
+    organisation_id: &'a str,
+    owner_id: &'a str,
+    filename: &'a str,
+    original_filename: &'a str,
+    size_bytes: i64,
+    media_type: &'a str,
+    sha256: &'a str,
+    status: &'a str,
+    metadata: &'a serde_json::value::RawValue,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> DocumentOutRaw<'a> {
+    fn new(view: &'a DocumentView) -> anyhow::Result<Self> {
+        Ok(Self {
+            id: &view.id,
+            organisation_id: &view.organisation_id,
+            owner_id: &view.owner_id,
+            filename: &view.filename,
+            original_filename: &view.original_filename,
+            size_bytes: view.size_bytes,
+            media_type: &view.media_type,
+            sha256: &view.sha256,
+            status: &view.status,
+            metadata: serde_json::from_str(&view.metadata).context("stored metadata is not JSON")?,
+            version: view.version,
+            created_at: view.created_at,
+            updated_at: view.updated_at,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct DocumentPageRaw<'a> {
+    items: Vec<DocumentOutRaw<'a>>,
+    next_cursor: Option<&'a str>,
 }
 
 /// A page of documents.
@@ -334,8 +378,8 @@ impl DocumentService {
     }
 
     async fn load_document(&self, org: &str, id: &str) -> anyhow::Result<Bytes> {
-        match repo::find_live(&self.inner.db, org, id).await.context("loading a document")? {
-            Some(row) => Ok(Bytes::from(serde_json::to_vec(&DocumentOut::from(&row))?)),
+        match repo::find_live_view(&self.inner.db, org, id).await.context("loading a document")? {
+            Some(view) => Ok(Bytes::from(serde_json::to_vec(&DocumentOutRaw::new(&view)?)?)),
             None => Ok(Bytes::from_static(MISSING)),
         }
     }
@@ -375,13 +419,11 @@ impl DocumentService {
 
     async fn load_page(&self, org: &str, filter: &ListFilter, limit: u32) -> Result<Bytes, ServiceError> {
         let mut rows = repo::list_live(&self.inner.db, org, filter, i64::from(limit) + 1).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.id.clone())
-        } else {
-            None
-        };
-        let page = DocumentPage { items: rows.iter().map(DocumentOut::from).collect(), next_cursor };
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let items = rows.iter().map(DocumentOutRaw::new).collect::<anyhow::Result<Vec<_>>>()?;
+        let next_cursor = if has_more { rows.last().map(|r| r.id.as_str()) } else { None };
+        let page = DocumentPageRaw { items, next_cursor };
         Ok(Bytes::from(serde_json::to_vec(&page).context("serialising a page")?))
     }
 
