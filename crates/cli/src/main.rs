@@ -41,6 +41,14 @@ enum Command {
     Migrate,
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
+    /// Extract the text of a PDF, DOCX, TXT or Markdown contract (the first stage of a review).
+    Extract {
+        /// The contract.
+        file: PathBuf,
+        /// Print JSON: text, page spans (byte offsets), headers/footers kept apart, warnings.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]
@@ -77,8 +85,25 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
+        Command::Extract { file, json } => extract(&file, json),
     }
     .context("contract-reviewer failed")
+}
+
+fn extract(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let extracted = cr_analysis::extract(&bytes, &name, &cr_analysis::Limits::default())
+        .with_context(|| format!("extracting {}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&extracted)?);
+    } else {
+        print!("{}", extracted.text);
+        for warning in &extracted.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

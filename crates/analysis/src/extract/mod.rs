@@ -1,0 +1,223 @@
+//! Extraction: a PDF, DOCX, TXT or Markdown contract becomes one UTF-8 text, with byte
+//! offsets always and page numbers for PDF. Running headers, footers and page numbers are
+//! kept apart from the text so they never end up inside a clause.
+//!
+//! Every extractor is bounded (input size, decompressed size, XML depth, pages, time) and
+//! answers a typed [`ExtractError`] on bad input; panics inside third-party parsers are
+//! caught and reported as corrupt input.
+
+mod docx;
+mod pdf;
+mod pdf_text;
+mod text;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// What the input is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Pdf,
+    Docx,
+    Markdown,
+    Text,
+}
+
+/// Bounds on the work one document may cause.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest input accepted, bytes.
+    pub max_input_bytes: usize,
+    /// Largest total of decompressed parts read from a DOCX (zip bombs), bytes.
+    pub max_decompressed_bytes: u64,
+    /// Deepest XML nesting accepted.
+    pub max_xml_depth: usize,
+    /// Most PDF pages read.
+    pub max_pages: usize,
+    /// Longest extraction, checked between pages and XML events.
+    pub max_duration: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 100 * 1024 * 1024,
+            max_decompressed_bytes: 256 * 1024 * 1024,
+            max_xml_depth: 256,
+            max_pages: 2000,
+            max_duration: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Typed failures; each message tells the user what to do.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ExtractError {
+    #[error("the document is password-protected or encrypted; remove the protection and try again")]
+    Encrypted,
+    #[error("the PDF has no text layer (a scan?); OCR is not supported yet")]
+    NoTextLayer,
+    #[error("the file is damaged and could not be read: {0}")]
+    Corrupt(String),
+    #[error("the document is too large: {0}")]
+    TooLarge(String),
+    #[error("extraction took longer than the limit of {0:?}")]
+    Timeout(Duration),
+    #[error("unsupported file type: {0}")]
+    Unsupported(String),
+}
+
+/// A span of the extracted text that came from one PDF page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PageSpan {
+    /// 1-based page number.
+    pub number: u32,
+    /// Byte offsets into [`Extracted::text`].
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Extracted {
+    pub format: Format,
+    /// The document text. For TXT and Markdown it is the input exactly as given.
+    pub text: String,
+    /// Page spans, in order (PDF only; empty for the other formats).
+    pub pages: Vec<PageSpan>,
+    /// Running headers, footers and page numbers that were kept out of `text`.
+    pub furniture: Vec<String>,
+    /// Things a reader should know (unreadable page, unsupported feature), in plain words.
+    pub warnings: Vec<String>,
+}
+
+impl Extracted {
+    /// The 1-based page holding byte `offset` of the text, for PDFs.
+    pub fn page_of(&self, offset: usize) -> Option<u32> {
+        let index = self.pages.partition_point(|p| p.end <= offset);
+        self.pages.get(index).filter(|p| p.start <= offset).map(|p| p.number)
+    }
+}
+
+/// Detects the format from the bytes (the name only tells Markdown from text) and extracts.
+pub fn extract(bytes: &[u8], name_hint: &str, limits: &Limits) -> Result<Extracted, ExtractError> {
+    if bytes.len() > limits.max_input_bytes {
+        return Err(ExtractError::TooLarge(format!(
+            "{} bytes; at most {} are read",
+            bytes.len(),
+            limits.max_input_bytes
+        )));
+    }
+    let deadline = Deadline::after(limits.max_duration);
+    match detect(bytes, name_hint)? {
+        Format::Pdf => guarded(|| pdf::extract(bytes, limits, &deadline)),
+        Format::Docx => guarded(|| docx::extract(bytes, limits, &deadline)),
+        format @ (Format::Text | Format::Markdown) => text::extract(bytes, format),
+    }
+}
+
+/// Decides the format from content.
+pub fn detect(bytes: &[u8], name_hint: &str) -> Result<Format, ExtractError> {
+    if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        return Ok(Format::Pdf);
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Ok(Format::Docx);
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        // OLE: a legacy .doc, or an encrypted OOXML package.
+        return Err(ExtractError::Encrypted);
+    }
+    if std::str::from_utf8(bytes).is_err() || bytes.contains(&0) {
+        return Err(ExtractError::Unsupported("not PDF, DOCX or UTF-8 text".into()));
+    }
+    let lower = name_hint.to_ascii_lowercase();
+    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+        Ok(Format::Markdown)
+    } else {
+        Ok(Format::Text)
+    }
+}
+
+/// Runs a parser, turning a panic inside it into [`ExtractError::Corrupt`].
+fn guarded(run: impl FnOnce() -> Result<Extracted, ExtractError>) -> Result<Extracted, ExtractError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .unwrap_or_else(|_| Err(ExtractError::Corrupt("the parser failed on this file".into())))
+}
+
+/// A point in time after which extraction stops.
+pub(crate) struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    fn after(limit: Duration) -> Self {
+        Self { at: Instant::now() + limit, limit }
+    }
+
+    pub(crate) fn check(&self) -> Result<(), ExtractError> {
+        if Instant::now() > self.at {
+            Err(ExtractError::Timeout(self.limit))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Similarity of two texts as word-bigram Dice coefficient after normalising case, spacing
+/// and punctuation: 1.0 for the same words in the same order. Used to compare extracted PDF
+/// text with a reference text.
+pub fn text_similarity(a: &str, b: &str) -> f64 {
+    use std::collections::HashMap;
+    fn bigrams(text: &str) -> HashMap<(String, String), usize> {
+        let words: Vec<String> =
+            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+        let mut counts = HashMap::new();
+        for pair in words.windows(2) {
+            *counts.entry((pair[0].clone(), pair[1].clone())).or_insert(0) += 1;
+        }
+        counts
+    }
+    let (x, y) = (bigrams(a), bigrams(b));
+    let total: usize = x.values().sum::<usize>() + y.values().sum::<usize>();
+    if total == 0 {
+        return 1.0;
+    }
+    let shared: usize = x.iter().map(|(k, n)| (*n).min(y.get(k).copied().unwrap_or(0))).sum();
+    2.0 * shared as f64 / total as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_of_maps_offsets_to_pages() {
+        let extracted = Extracted {
+            format: Format::Pdf,
+            text: "aaa\n\nbbb".into(),
+            pages: vec![PageSpan { number: 1, start: 0, end: 3 }, PageSpan { number: 2, start: 5, end: 8 }],
+            furniture: vec![],
+            warnings: vec![],
+        };
+        assert_eq!(extracted.page_of(0), Some(1));
+        assert_eq!(extracted.page_of(2), Some(1));
+        assert_eq!(extracted.page_of(4), None);
+        assert_eq!(extracted.page_of(6), Some(2));
+        assert_eq!(extracted.page_of(9), None);
+    }
+
+    #[test]
+    fn similarity_is_one_for_equal_texts_and_low_for_shuffled_ones() {
+        assert!((text_similarity("The Parties agree.", "the  parties, AGREE") - 1.0).abs() < 1e-9);
+        assert!(text_similarity("a b c d e f", "f e d c b a") < 0.01);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let limits = Limits { max_input_bytes: 10, ..Limits::default() };
+        assert!(matches!(extract(b"%PDF-1.7 and more bytes", "a.pdf", &limits), Err(ExtractError::TooLarge(_))));
+    }
+}
