@@ -28,8 +28,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cr-target}
 (cd "$ROOT" && cargo build --release --locked -q)
 BIN=$CARGO_TARGET_DIR/release/contract-reviewer
 
-ADMIN_URL=${CR_TEST_DATABASE_URL%/*}/postgres
-BENCH_DB=${CR_TEST_DATABASE_URL%/*}/cr_bench
+ADMIN_URL=${TEST_DATABASE_URL%/*}/postgres
+BENCH_DB=${TEST_DATABASE_URL%/*}/cr_bench
 psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS cr_bench WITH (FORCE)" >/dev/null
 psql "$ADMIN_URL" -qc "CREATE DATABASE cr_bench" >/dev/null
 export BENCH_KEY="cr_bench_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -37,7 +37,7 @@ rm -rf "$WORK/data"
 
 APP_PID=""
 start_app() {
-  local redis=(REDIS_URL="$CR_TEST_REDIS_URL")
+  local redis=(REDIS_URL="$TEST_REDIS_URL")
   [ -n "${BENCH_NO_REDIS:-}" ] && redis=()   # in-process cache instead, for comparison
   env DATABASE_URL="$BENCH_DB" "${redis[@]}" CR_BOOTSTRAP_API_KEY="$BENCH_KEY" \
       CR_CACHE__KEY_PREFIX="bench:" RUST_LOG=warn "$@" \
@@ -51,7 +51,7 @@ start_app() {
 }
 stop_app() { if [ -n "$APP_PID" ]; then kill -TERM "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null || true; APP_PID=""; fi; }
 trap stop_app EXIT
-flush_ours() { redis-cli -u "$CR_TEST_REDIS_URL" --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli -u "$CR_TEST_REDIS_URL" del >/dev/null; }
+flush_ours() { redis-cli -u "$TEST_REDIS_URL" --scan --pattern 'bench:*' | xargs -r -n 500 redis-cli -u "$TEST_REDIS_URL" del >/dev/null; }
 # The service's own cache counters (Redis INFO would count the generation lookups too).
 cache_stat() { curl -fs "http://127.0.0.1:$PORT/readyz" | python3 -c "import json,sys; print(json.load(sys.stdin)['cache']['$1'])"; }
 
@@ -74,7 +74,7 @@ flush_ours
 log "warming the cache"
 wrk -t1 -c"$CONNS" -d5s -s "$HERE/load/doc_seq.lua" "http://127.0.0.1:$PORT" >/dev/null
 wrk -t1 -c"$CONNS" -d3s -s "$HERE/load/doc_random.lua" "http://127.0.0.1:$PORT" >/dev/null
-log "cached documents: $(redis-cli -u "$CR_TEST_REDIS_URL" --scan --pattern 'bench:document:*' | wc -l)"
+log "cached documents: $(redis-cli -u "$TEST_REDIS_URL" --scan --pattern 'bench:document:*' | wc -l)"
 measure "ours (a) GET doc 100% hit" doc_random.lua
 wrk -t1 -c"$CONNS" -d2s -s "$HERE/load/list_random.lua" "http://127.0.0.1:$PORT" >/dev/null
 measure "ours (d) GET list (api cache)" list_random.lua

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sourced by scripts/test.sh and the benchmarks: makes sure PostgreSQL and Redis answer on
 # 127.0.0.1, installing Debian's packages and starting the servers when needed.
-# Sets CR_TEST_DATABASE_URL and CR_TEST_REDIS_URL.
+# Sets TEST_DATABASE_URL and TEST_REDIS_URL.
 
-: "${CR_TEST_DATABASE_URL:=postgres://postgres@127.0.0.1:5432/test}"
-: "${CR_TEST_REDIS_URL:=redis://127.0.0.1:6379}"
+: "${TEST_DATABASE_URL:=postgres://postgres@127.0.0.1:5432/test}"
+: "${TEST_REDIS_URL:=redis://127.0.0.1:6379}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -17,7 +17,7 @@ apt_install() {
 pg_answers() { psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
 
 ensure_postgres() {
-  if pg_answers "$CR_TEST_DATABASE_URL"; then return 0; fi
+  if pg_answers "$TEST_DATABASE_URL"; then return 0; fi
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     echo "installing PostgreSQL (Debian package)…"
     apt_install postgresql postgresql-client
@@ -30,15 +30,15 @@ ensure_postgres() {
     sleep 0.2
   done
   # A fresh Debian cluster asks for a password on TCP: give the postgres role one.
-  if ! pg_answers "$CR_TEST_DATABASE_URL"; then
+  if ! pg_answers "$TEST_DATABASE_URL"; then
     as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-    CR_TEST_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/test
+    TEST_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/test
   fi
-  local admin=${CR_TEST_DATABASE_URL%/*}/postgres
-  if ! pg_answers "$CR_TEST_DATABASE_URL"; then
+  local admin=${TEST_DATABASE_URL%/*}/postgres
+  if ! pg_answers "$TEST_DATABASE_URL"; then
     psql "$admin" -qc 'CREATE DATABASE test' >/dev/null
   fi
-  pg_answers "$CR_TEST_DATABASE_URL" || { echo "PostgreSQL does not answer at $CR_TEST_DATABASE_URL" >&2; return 1; }
+  pg_answers "$TEST_DATABASE_URL" || { echo "PostgreSQL does not answer at $TEST_DATABASE_URL" >&2; return 1; }
 }
 
 ensure_redis() {
@@ -46,13 +46,13 @@ ensure_redis() {
     echo "installing Redis (Debian package)…"
     apt_install redis-server redis-tools
   fi
-  if redis-cli -u "$CR_TEST_REDIS_URL" ping >/dev/null 2>&1; then return 0; fi
+  if redis-cli -u "$TEST_REDIS_URL" ping >/dev/null 2>&1; then return 0; fi
   mkdir -p /tmp/cr-redis
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
     --dir /tmp/cr-redis --logfile /tmp/cr-redis/redis.log
   for _ in $(seq 1 50); do
-    redis-cli -u "$CR_TEST_REDIS_URL" ping >/dev/null 2>&1 && return 0
+    redis-cli -u "$TEST_REDIS_URL" ping >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  echo "Redis does not answer at $CR_TEST_REDIS_URL" >&2; return 1
+  echo "Redis does not answer at $TEST_REDIS_URL" >&2; return 1
 }

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_postgres
 ensure_redis
-export CR_TEST_DATABASE_URL CR_TEST_REDIS_URL
-echo "tests: PostgreSQL at ${CR_TEST_DATABASE_URL%%@*}@…, Redis at $CR_TEST_REDIS_URL"
+export TEST_DATABASE_URL TEST_REDIS_URL
+echo "tests: PostgreSQL at ${TEST_DATABASE_URL%%@*}@…, Redis at $TEST_REDIS_URL"
 cargo test --workspace --locked "$@"

@@ -4,6 +4,11 @@
 //!
 //! The first stage is [`extract`]: one text per document with a map back to the source.
 
+pub mod classify;
+pub mod eval;
 pub mod extract;
+pub mod review;
+pub mod segment;
 
 pub use extract::{extract, ExtractError, Extracted, Format, Limits};
+pub use review::{review, Review};

@@ -6,6 +6,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cr_server::{Application, Config};
 
+mod engine;
+
 // The request paths allocate many small buffers across threads; mimalloc measured faster
 // than glibc malloc on the cache-miss benchmark (see bench/README.md).
 #[global_allocator]
@@ -41,13 +43,48 @@ enum Command {
     Migrate,
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
-    /// Extract the text of a PDF, DOCX, TXT or Markdown contract (the first stage of a review).
+    /// Review a PDF, DOCX, TXT or Markdown contract: clauses by CUAD category with evidence.
+    Review {
+        /// The contract.
+        file: PathBuf,
+        /// Print the review as JSON (schema_version 1).
+        #[arg(long)]
+        json: bool,
+        /// Clause model file (default: the model built into the binary).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Extract the text of a contract as the engine sees it (the first stage of a review).
     Extract {
         /// The contract.
         file: PathBuf,
         /// Print JSON: text, page spans (byte offsets), headers/footers kept apart, warnings.
         #[arg(long)]
         json: bool,
+    },
+    /// Train the clause model on a CUAD-format folder (labels.jsonl + contracts/), leaving
+    /// out its held-out part (one contract in five, chosen by id).
+    Train {
+        /// The folder, e.g. ../shared/data/cuad-dev
+        dir: PathBuf,
+        /// Where to write the model.
+        #[arg(long, default_value = engine::DEFAULT_MODEL)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+    },
+    /// Score the engine on a CUAD-format folder: presence macro-F1 and evidence P/R/F1.
+    Eval {
+        /// The folder, e.g. ../shared/data/cuad-dev
+        dir: PathBuf,
+        /// Score every contract, including those the model was trained on.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+        /// Clause model file (default: the model built into the binary).
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
 }
 
@@ -85,25 +122,12 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
-        Command::Extract { file, json } => extract(&file, json),
+        Command::Review { file, json, model } => engine::review_command(&file, json, model.as_deref()),
+        Command::Extract { file, json } => engine::extract_command(&file, json),
+        Command::Train { dir, out, epochs } => engine::train_command(&dir, &out, epochs),
+        Command::Eval { dir, all, json, model } => engine::eval_command(&dir, all, json, model.as_deref()),
     }
     .context("contract-reviewer failed")
-}
-
-fn extract(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let extracted = cr_analysis::extract(&bytes, &name, &cr_analysis::Limits::default())
-        .with_context(|| format!("extracting {}", file.display()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&extracted)?);
-    } else {
-        print!("{}", extracted.text);
-        for warning in &extracted.warnings {
-            eprintln!("warning: {warning}");
-        }
-    }
-    Ok(())
 }
 
 async fn shutdown_signal() {

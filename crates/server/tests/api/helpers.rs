@@ -2,8 +2,8 @@
 //! from a migrated template and a random Redis key prefix (server mode), or against a fresh
 //! SQLite file and in-process cache in a temporary directory (embedded mode).
 //!
-//! `CR_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
-//! `CR_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) name the servers; `.ci/run` starts them.
+//! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
+//! `TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) name the servers; `.ci/run` starts them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,11 +22,11 @@ pub enum Mode {
 }
 
 pub fn postgres_url() -> String {
-    std::env::var("CR_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn redis_url() -> String {
-    std::env::var("CR_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 fn with_database(url: &str, database: &str) -> String {

@@ -1,0 +1,312 @@
+//! Clause classification into the 41 CUAD categories: one logistic-regression scorer per
+//! category over hashed word unigrams and bigrams of a segment, trained from labelled
+//! contracts by [`train`] and shipped as a small file (weights quantised to 8 bits).
+//!
+//! This is the lexical baseline the engine starts from; every prediction carries the
+//! segment's offsets as evidence and a probability as confidence.
+
+use serde::Serialize;
+
+use crate::segment::Segment;
+
+/// The 41 CUAD categories, spelled as in `category_descriptions.csv`.
+pub const CATEGORIES: [&str; 41] = [
+    "Document Name",
+    "Parties",
+    "Agreement Date",
+    "Effective Date",
+    "Expiration Date",
+    "Renewal Term",
+    "Notice Period to Terminate Renewal",
+    "Governing Law",
+    "Most Favored Nation",
+    "Non-Compete",
+    "Exclusivity",
+    "No-Solicit of Customers",
+    "Competitive Restriction Exception",
+    "No-Solicit of Employees",
+    "Non-Disparagement",
+    "Termination for Convenience",
+    "Rofr/Rofo/Rofn",
+    "Change of Control",
+    "Anti-Assignment",
+    "Revenue/Profit Sharing",
+    "Price Restrictions",
+    "Minimum Commitment",
+    "Volume Restriction",
+    "IP Ownership Assignment",
+    "Joint IP Ownership",
+    "License Grant",
+    "Non-Transferable License",
+    "Affiliate License-Licensor",
+    "Affiliate License-Licensee",
+    "Unlimited/All-You-Can-Eat-License",
+    "Irrevocable or Perpetual License",
+    "Source Code Escrow",
+    "Post-Termination Services",
+    "Audit Rights",
+    "Uncapped Liability",
+    "Cap on Liability",
+    "Liquidated Damages",
+    "Warranty Duration",
+    "Insurance",
+    "Covenant Not to Sue",
+    "Third Party Beneficiary",
+];
+
+/// The model trained by `contract-reviewer train ../shared/data/cuad-dev` (see
+/// `models/README.md`), built into the binary so a review needs no set-up.
+pub static BUILT_IN_MODEL: &[u8] = include_bytes!("../../../models/clauses.bin");
+
+/// Hash buckets of the feature space.
+pub const DIMENSIONS: usize = 1 << 16;
+
+/// Sparse, L2-normalised features of a piece of text: (bucket, value), buckets ascending.
+pub fn features(text: &str) -> Vec<(u32, f32)> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let lower = word.to_lowercase();
+        words.push(if lower.chars().all(|c| c.is_ascii_digit()) { "#".into() } else { lower });
+    }
+    let mut buckets: Vec<u32> = Vec::with_capacity(words.len() * 2 + 2);
+    for (i, word) in words.iter().enumerate() {
+        buckets.push(hash(&[word.as_bytes()]));
+        if let Some(next) = words.get(i + 1) {
+            buckets.push(hash(&[word.as_bytes(), b" ", next.as_bytes()]));
+        }
+    }
+    // Position-free cue for very short segments (titles, headings).
+    buckets.push(hash(&[if words.len() <= 8 { b"<short>".as_slice() } else { b"<long>".as_slice() }]));
+    buckets.sort_unstable();
+    let mut out: Vec<(u32, f32)> = Vec::new();
+    for bucket in buckets {
+        match out.last_mut() {
+            Some((last, count)) if *last == bucket => *count += 1.0,
+            _ => out.push((bucket, 1.0)),
+        }
+    }
+    for (_, value) in out.iter_mut() {
+        *value = 1.0 + value.ln();
+    }
+    let norm = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt().max(1e-6);
+    for (_, value) in out.iter_mut() {
+        *value /= norm;
+    }
+    out
+}
+
+fn hash(parts: &[&[u8]]) -> u32 {
+    // FNV-1a, 32 bit: stable across platforms and releases (the model file depends on it).
+    let mut h: u32 = 0x811c_9dc5;
+    for part in parts {
+        for byte in *part {
+            h ^= u32::from(*byte);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    }
+    h % DIMENSIONS as u32
+}
+
+/// One scorer per category.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub weights: Vec<Vec<f32>>,
+    pub bias: Vec<f32>,
+    /// Probability above which a segment is evidence of the category.
+    pub thresholds: Vec<f32>,
+}
+
+/// A segment scored for one category.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prediction {
+    pub category: &'static str,
+    pub segment: Segment,
+    pub confidence: f32,
+}
+
+const MAGIC: &[u8; 8] = b"CRMODEL1";
+
+impl Model {
+    pub fn probability(&self, category: usize, features: &[(u32, f32)]) -> f32 {
+        let weights = &self.weights[category];
+        let z = self.bias[category] + features.iter().map(|(i, v)| weights[*i as usize] * v).sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// Segments at or above each category's threshold.
+    pub fn predict(&self, text: &str, segments: &[Segment]) -> Vec<Prediction> {
+        let mut out = Vec::new();
+        for segment in segments {
+            let f = features(segment.text(text));
+            for (c, category) in CATEGORIES.iter().enumerate() {
+                let p = self.probability(c, &f);
+                if p >= self.thresholds[c] {
+                    out.push(Prediction { category, segment: *segment, confidence: p });
+                }
+            }
+        }
+        out
+    }
+
+    /// Serialises with 8-bit weights (one scale per category).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(CATEGORIES.len() * (DIMENSIONS + 12) + 16);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(CATEGORIES.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(DIMENSIONS as u32).to_le_bytes());
+        for c in 0..CATEGORIES.len() {
+            let max = self.weights[c].iter().fold(0f32, |m, w| m.max(w.abs())).max(1e-9);
+            let scale = max / 127.0;
+            out.extend_from_slice(&scale.to_le_bytes());
+            out.extend_from_slice(&self.bias[c].to_le_bytes());
+            out.extend_from_slice(&self.thresholds[c].to_le_bytes());
+            out.extend(self.weights[c].iter().map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8 as u8));
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let header = 16;
+        if bytes.len() < header || &bytes[..8] != MAGIC {
+            return Err("not a Contract Reviewer model file".into());
+        }
+        let read_u32 = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let read_f32 = |at: usize| f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let (categories, dimensions) = (read_u32(8) as usize, read_u32(12) as usize);
+        if categories != CATEGORIES.len() || dimensions != DIMENSIONS {
+            return Err(format!(
+                "model has {categories}×{dimensions}; this engine expects {}×{DIMENSIONS}",
+                CATEGORIES.len()
+            ));
+        }
+        if bytes.len() != header + categories * (12 + dimensions) {
+            return Err("model file is truncated".into());
+        }
+        let mut model = Model { weights: Vec::new(), bias: Vec::new(), thresholds: Vec::new() };
+        let mut at = header;
+        for _ in 0..categories {
+            let scale = read_f32(at);
+            model.bias.push(read_f32(at + 4));
+            model.thresholds.push(read_f32(at + 8));
+            at += 12;
+            model.weights.push(bytes[at..at + dimensions].iter().map(|b| f32::from(*b as i8) * scale).collect());
+            at += dimensions;
+        }
+        Ok(model)
+    }
+}
+
+/// A labelled training example: a segment's features and the categories it is evidence of.
+pub struct Example {
+    pub features: Vec<(u32, f32)>,
+    pub labels: Vec<bool>,
+}
+
+/// Trains one logistic regression per category with AdaGrad SGD, positives up-weighted, then
+/// picks each category's threshold maximising F1 on `validation`. Deterministic.
+pub fn train(examples: &[Example], validation: &[Example], epochs: usize) -> Model {
+    let n = CATEGORIES.len();
+    let mut weights = vec![vec![0f32; DIMENSIONS]; n];
+    let mut bias = vec![0f32; n];
+    let mut thresholds = vec![0.5f32; n];
+    let learning_rate = 0.5f32;
+    let l2 = 1e-6f32;
+    for c in 0..n {
+        let positives = examples.iter().filter(|e| e.labels[c]).count().max(1);
+        let positive_weight = ((examples.len() - positives) as f32 / positives as f32).sqrt().clamp(1.0, 30.0);
+        let mut gradient_sums = vec![1e-8f32; DIMENSIONS];
+        let mut bias_sum = 1e-8f32;
+        let w = &mut weights[c];
+        for epoch in 0..epochs {
+            // A fixed, epoch-dependent order keeps training reproducible.
+            let stride = 7919 + 2 * epoch;
+            for k in 0..examples.len() {
+                let example = &examples[(k * stride) % examples.len()];
+                let y = if example.labels[c] { 1.0 } else { 0.0 };
+                let z = bias[c] + example.features.iter().map(|(i, v)| w[*i as usize] * v).sum::<f32>();
+                let p = 1.0 / (1.0 + (-z).exp());
+                let weight = if example.labels[c] { positive_weight } else { 1.0 };
+                let g = (p - y) * weight;
+                for (i, v) in &example.features {
+                    let i = *i as usize;
+                    let grad = g * v + l2 * w[i];
+                    gradient_sums[i] += grad * grad;
+                    w[i] -= learning_rate * grad / gradient_sums[i].sqrt();
+                }
+                bias_sum += g * g;
+                bias[c] -= learning_rate * g / bias_sum.sqrt();
+            }
+        }
+        let model_c = |f: &[(u32, f32)]| {
+            let z = bias[c] + f.iter().map(|(i, v)| w[*i as usize] * v).sum::<f32>();
+            1.0 / (1.0 + (-z).exp())
+        };
+        let scored: Vec<(f32, bool)> = validation.iter().map(|e| (model_c(&e.features), e.labels[c])).collect();
+        thresholds[c] = best_threshold(&scored);
+    }
+    Model { weights, bias, thresholds }
+}
+
+fn best_threshold(scored: &[(f32, bool)]) -> f32 {
+    let total_positive = scored.iter().filter(|(_, y)| *y).count();
+    if total_positive == 0 {
+        return 0.9;
+    }
+    let mut sorted: Vec<(f32, bool)> = scored.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let (mut best_f1, mut best) = (0f32, 0.5f32);
+    for (p, y) in sorted {
+        if y {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let precision = tp as f32 / (tp + fp) as f32;
+        let recall = tp as f32 / total_positive as f32;
+        let f1 = if tp == 0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        if f1 > best_f1 {
+            best_f1 = f1;
+            best = p;
+        }
+    }
+    // Few validation positives make low thresholds overfit; below 0.3 precision collapses.
+    best.clamp(0.3, 0.99)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_normalised_and_stable() {
+        let f = features("This Agreement shall be governed by the laws of the State of New York.");
+        let norm: f32 = f.iter().map(|(_, v)| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-4);
+        assert_eq!(f, features("THIS agreement shall be governed by the laws of the state of new york"));
+        assert_eq!(hash(&[b"governed"]), hash(&[b"governed"]));
+    }
+
+    #[test]
+    fn a_trained_model_separates_its_classes_and_survives_a_round_trip() {
+        let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
+        let make = |text: &str, positive: bool| {
+            let mut labels = vec![false; CATEGORIES.len()];
+            labels[law] = positive;
+            Example { features: features(text), labels }
+        };
+        let mut examples = Vec::new();
+        for i in 0..50 {
+            examples.push(make(&format!("This Agreement is governed by the laws of State {i}."), true));
+            examples.push(make(&format!("The Supplier shall deliver {i} units each month."), false));
+            examples.push(make(&format!("Invoices are payable within {i} days."), false));
+        }
+        let model = train(&examples, &examples, 3);
+        let restored = Model::from_bytes(&model.to_bytes()).expect("round trip");
+        let yes = features("This Agreement is governed by the laws of State 77.");
+        let no = features("The Supplier shall deliver the units by truck.");
+        assert!(restored.probability(law, &yes) >= restored.thresholds[law]);
+        assert!(restored.probability(law, &no) < restored.thresholds[law]);
+        assert!(Model::from_bytes(b"garbage").is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! Scoring against CUAD-format labels (`labels.jsonl`), with the metrics of the data set's
+//! README: presence F1 per category (macro-averaged over the 41), evidence precision /
+//! recall / F1 (a predicted span matches a gold span of the same category when they overlap
+//! by at least half of the shorter), per category and overall.
+//!
+//! Gold spans whose offsets could not be located (null in the labels) are left out of
+//! evidence recall. A category with no gold and no predicted positives scores presence F1 1.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::CATEGORIES;
+
+#[derive(Debug, Deserialize)]
+pub struct LabelledContract {
+    pub id: String,
+    pub file: String,
+    pub labels: BTreeMap<String, CategoryLabel>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CategoryLabel {
+    pub present: bool,
+    #[serde(default)]
+    pub spans: Vec<GoldSpan>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GoldSpan {
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+/// Parses `labels.jsonl`.
+pub fn parse_labels(jsonl: &str) -> Result<Vec<LabelledContract>, String> {
+    jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("labels.jsonl line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// The deterministic held-out part: one contract in five, by a hash of its id.
+pub fn is_held_out(id: &str) -> bool {
+    fnv(id).is_multiple_of(5)
+}
+
+/// Within the training part, the contracts used to choose thresholds.
+pub fn is_validation(id: &str) -> bool {
+    !is_held_out(id) && fnv(id) % 5 == 1
+}
+
+fn fnv(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// A predicted evidence span.
+#[derive(Clone, Debug)]
+pub struct PredictedSpan {
+    pub category: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CategoryScore {
+    pub category: String,
+    pub presence_tp: usize,
+    pub presence_fp: usize,
+    pub presence_fn: usize,
+    pub presence_f1: f64,
+    pub evidence_predicted: usize,
+    pub evidence_predicted_matched: usize,
+    pub evidence_gold: usize,
+    pub evidence_gold_matched: usize,
+    pub evidence_precision: f64,
+    pub evidence_recall: f64,
+    pub evidence_f1: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub contracts: usize,
+    pub presence_macro_f1: f64,
+    pub evidence_precision: f64,
+    pub evidence_recall: f64,
+    pub evidence_f1: f64,
+    pub categories: Vec<CategoryScore>,
+}
+
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    let overlap = a.1.min(b.1).saturating_sub(a.0.max(b.0));
+    let shorter = (a.1 - a.0).min(b.1 - b.0).max(1);
+    overlap * 2 >= shorter
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Scores predictions (one list per contract, in the order of `gold`).
+pub fn score(gold: &[&LabelledContract], predictions: &[Vec<PredictedSpan>]) -> Report {
+    let mut scores: Vec<CategoryScore> =
+        CATEGORIES.iter().map(|c| CategoryScore { category: (*c).to_owned(), ..CategoryScore::default() }).collect();
+    for (contract, predicted) in gold.iter().zip(predictions) {
+        for (c, score) in scores.iter_mut().enumerate() {
+            let label = contract.labels.get(CATEGORIES[c]);
+            let gold_present = label.is_some_and(|l| l.present);
+            let gold_spans: Vec<(usize, usize)> = label
+                .map(|l| l.spans.iter().filter_map(|s| Some((s.start?, s.end?))).filter(|(s, e)| e > s).collect())
+                .unwrap_or_default();
+            let mine: Vec<(usize, usize)> =
+                predicted.iter().filter(|p| p.category == c).map(|p| (p.start, p.end)).collect();
+            match (gold_present, !mine.is_empty()) {
+                (true, true) => score.presence_tp += 1,
+                (false, true) => score.presence_fp += 1,
+                (true, false) => score.presence_fn += 1,
+                (false, false) => {}
+            }
+            score.evidence_predicted += mine.len();
+            score.evidence_predicted_matched +=
+                mine.iter().filter(|m| gold_spans.iter().any(|g| overlaps(**m, *g))).count();
+            score.evidence_gold += gold_spans.len();
+            score.evidence_gold_matched += gold_spans.iter().filter(|g| mine.iter().any(|m| overlaps(*m, **g))).count();
+        }
+    }
+    let mut report = Report { contracts: gold.len(), ..Report::default() };
+    let (mut pm, mut pp, mut gm, mut gp) = (0, 0, 0, 0);
+    for score in scores.iter_mut() {
+        let (tp, fp, fneg) = (score.presence_tp, score.presence_fp, score.presence_fn);
+        score.presence_f1 = if tp + fp + fneg == 0 { 1.0 } else { f1(ratio(tp, tp + fp), ratio(tp, tp + fneg)) };
+        score.evidence_precision = ratio(score.evidence_predicted_matched, score.evidence_predicted);
+        score.evidence_recall = ratio(score.evidence_gold_matched, score.evidence_gold);
+        score.evidence_f1 = f1(score.evidence_precision, score.evidence_recall);
+        pm += score.evidence_predicted_matched;
+        pp += score.evidence_predicted;
+        gm += score.evidence_gold_matched;
+        gp += score.evidence_gold;
+    }
+    report.presence_macro_f1 = scores.iter().map(|s| s.presence_f1).sum::<f64>() / scores.len() as f64;
+    report.evidence_precision = ratio(pm, pp);
+    report.evidence_recall = ratio(gm, gp);
+    report.evidence_f1 = f1(report.evidence_precision, report.evidence_recall);
+    report.categories = scores;
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(json: &str) -> LabelledContract {
+        serde_json::from_str(json).expect("json")
+    }
+
+    #[test]
+    fn perfect_predictions_score_one_and_misses_score_less() {
+        let gold = contract(
+            r#"{"id":"a","file":"contracts/a.txt","labels":{"Governing Law":{"present":true,"answer":"x","spans":[{"text":"t","start":10,"end":50}]},"Parties":{"present":false,"answer":"","spans":[]}}}"#,
+        );
+        let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
+        let exact = vec![vec![PredictedSpan { category: law, start: 12, end: 48 }]];
+        let report = score(&[&gold], &exact);
+        assert_eq!(report.presence_macro_f1, 1.0);
+        assert_eq!(report.evidence_f1, 1.0);
+        let off = vec![vec![PredictedSpan { category: law, start: 45, end: 200 }]];
+        let report = score(&[&gold], &off);
+        assert_eq!(report.evidence_precision, 0.0, "an overlap under half of the shorter span does not count");
+        assert!(report.presence_macro_f1 == 1.0);
+        let none = vec![vec![]];
+        assert!(score(&[&gold], &none).presence_macro_f1 < 1.0);
+    }
+
+    #[test]
+    fn the_held_out_part_is_about_a_fifth_and_stable() {
+        let held = (0..1000).filter(|i| is_held_out(&format!("contract-{i}"))).count();
+        assert!((150..250).contains(&held), "{held}");
+        assert!(!(0..1000).any(|i| is_held_out(&format!("c{i}")) && is_validation(&format!("c{i}"))));
+    }
+}

@@ -1,0 +1,182 @@
+//! The engine's commands: extract, review, train, eval. They run the pure `cr-analysis`
+//! library on local files; no server or database is involved.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use cr_analysis::classify::{self, Example, Model, CATEGORIES};
+use cr_analysis::eval::{self, LabelledContract, PredictedSpan};
+use cr_analysis::segment::{segments, Segment};
+use cr_analysis::{extract, Limits};
+
+/// Where `train` writes by default and the other commands look first.
+pub const DEFAULT_MODEL: &str = "models/clauses.bin";
+
+/// The clause model: `path` if given, else `models/clauses.bin`, else the one built in.
+pub fn load_model(path: Option<&Path>) -> anyhow::Result<Model> {
+    let bytes = match path {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading the model {}", path.display()))?,
+        None => cr_analysis::classify::BUILT_IN_MODEL.to_vec(),
+    };
+    Model::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("invalid model file: {e}"))
+}
+
+pub fn extract_command(file: &Path, json: bool) -> anyhow::Result<()> {
+    let extracted = extract_file(file)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&extracted)?);
+    } else {
+        print!("{}", extracted.text);
+        for warning in &extracted.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(())
+}
+
+fn extract_file(file: &Path) -> anyhow::Result<cr_analysis::Extracted> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    extract(&bytes, &name, &Limits::default()).with_context(|| format!("extracting {}", file.display()))
+}
+
+pub fn review_command(file: &Path, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
+    let model = load_model(model)?;
+    let extracted = extract_file(file)?;
+    let review = cr_analysis::review(&extracted, &model);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&review)?);
+        return Ok(());
+    }
+    println!("{} ({:?}, {} bytes of text)", file.display(), review.format, extracted.text.len());
+    let mut by_category: Vec<(&str, Vec<&cr_analysis::review::Clause>)> = Vec::new();
+    for clause in &review.clauses {
+        match by_category.iter_mut().find(|(c, _)| *c == clause.category) {
+            Some((_, list)) => list.push(clause),
+            None => by_category.push((clause.category, vec![clause])),
+        }
+    }
+    by_category.sort_by_key(|(c, _)| CATEGORIES.iter().position(|x| x == c));
+    println!("\nClauses found in {} of {} categories:", by_category.len(), CATEGORIES.len());
+    for (category, clauses) in &by_category {
+        let best = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)).copied();
+        if let Some(best) = best {
+            let page = best.page.map(|p| format!(", p. {p}")).unwrap_or_default();
+            let excerpt: String = best.text.chars().take(110).collect();
+            println!("  {category:<36} {:>3} × ({:.2}{page})  {excerpt}", clauses.len(), best.confidence);
+        }
+    }
+    let missing: Vec<&str> =
+        CATEGORIES.iter().copied().filter(|c| !by_category.iter().any(|(found, _)| found == c)).collect();
+    println!("\nNot found: {}", missing.join(", "));
+    for warning in &review.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
+fn read_labels(dir: &Path) -> anyhow::Result<Vec<LabelledContract>> {
+    let path = dir.join("labels.jsonl");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    eval::parse_labels(&text).map_err(anyhow::Error::msg)
+}
+
+/// Segments of a labelled contract and, per segment, the categories it is evidence of.
+fn labelled_segments(text: &str, contract: &LabelledContract) -> (Vec<Segment>, Vec<Vec<bool>>) {
+    let segs = segments(text);
+    let labels = segs
+        .iter()
+        .map(|s| {
+            CATEGORIES
+                .iter()
+                .map(|c| {
+                    contract.labels.get(*c).is_some_and(|l| {
+                        l.spans.iter().any(|g| match (g.start, g.end) {
+                            (Some(gs), Some(ge)) if ge > gs => {
+                                let overlap = s.end.min(ge).saturating_sub(s.start.max(gs));
+                                overlap * 2 >= (s.end - s.start).min(ge - gs).max(1)
+                            }
+                            _ => false,
+                        })
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (segs, labels)
+}
+
+pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let contracts = read_labels(dir)?;
+    let (mut train, mut validation) = (Vec::new(), Vec::new());
+    let mut used = 0;
+    for contract in contracts.iter().filter(|c| !eval::is_held_out(&c.id)) {
+        let text =
+            std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
+        let (segs, labels) = labelled_segments(&text, contract);
+        let target = if eval::is_validation(&contract.id) { &mut validation } else { &mut train };
+        for (segment, labels) in segs.iter().zip(labels) {
+            target.push(Example { features: classify::features(segment.text(&text)), labels });
+        }
+        used += 1;
+    }
+    if train.is_empty() || validation.is_empty() {
+        bail!("no training data found in {}", dir.display());
+    }
+    eprintln!("training on {used} contracts: {} segments, {} for thresholds", train.len(), validation.len());
+    let model = classify::train(&train, &validation, epochs);
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(out, model.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("model written to {} in {:.1} s", out.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
+    let model = load_model(model)?;
+    let contracts = read_labels(dir)?;
+    let chosen: Vec<&LabelledContract> = contracts.iter().filter(|c| all || eval::is_held_out(&c.id)).collect();
+    let started = Instant::now();
+    let mut predictions = Vec::with_capacity(chosen.len());
+    for contract in &chosen {
+        let text =
+            std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
+        let segs = segments(&text);
+        let spans = model
+            .predict(&text, &segs)
+            .into_iter()
+            .filter_map(|p| {
+                let category = CATEGORIES.iter().position(|c| *c == p.category)?;
+                Some(PredictedSpan { category, start: p.segment.start, end: p.segment.end })
+            })
+            .collect();
+        predictions.push(spans);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let report = eval::score(&chosen, &predictions);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} contracts ({}), {:.1} contracts/s",
+        report.contracts,
+        if all { "all" } else { "held-out part" },
+        report.contracts as f64 / elapsed.max(1e-9)
+    );
+    println!("{:<36} {:>8} {:>8} {:>8} {:>8}", "category", "pres F1", "ev P", "ev R", "ev F1");
+    for c in &report.categories {
+        println!(
+            "{:<36} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+            c.category, c.presence_f1, c.evidence_precision, c.evidence_recall, c.evidence_f1
+        );
+    }
+    println!(
+        "{:<36} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+        "overall", report.presence_macro_f1, report.evidence_precision, report.evidence_recall, report.evidence_f1
+    );
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The binary as a user runs it: review, extract, train and eval on real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_contract-reviewer")).args(args).output().expect("run the binary")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn review_json_follows_the_schema_and_offsets_index_the_file() {
+    let path = repo("examples/contracts/commonpaper_CSA.md");
+    let file = std::fs::read_to_string(&path).expect("example");
+    let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
+    assert_eq!(review["schema_version"], 1);
+    assert_eq!(review["format"], "markdown");
+    assert!(review["engine"]["version"].is_string());
+    let clauses = review["clauses"].as_array().expect("clauses");
+    assert!(!clauses.is_empty(), "a cloud service agreement has recognisable clauses");
+    for clause in clauses {
+        let (start, end) =
+            (clause["start"].as_u64().expect("start") as usize, clause["end"].as_u64().expect("end") as usize);
+        assert_eq!(clause["text"].as_str(), Some(&file[start..end]), "offsets index the file");
+        assert!(cr_analysis::classify::CATEGORIES.contains(&clause["category"].as_str().expect("category")));
+        let confidence = clause["confidence"].as_f64().expect("confidence");
+        assert!((0.0..=1.0).contains(&confidence));
+    }
+    let categories: Vec<&str> = clauses.iter().filter_map(|c| c["category"].as_str()).collect();
+    for expected in ["Anti-Assignment", "Cap on Liability"] {
+        assert!(categories.contains(&expected), "{expected} not in {categories:?}");
+    }
+}
+
+#[test]
+fn a_pdf_review_cites_pages() {
+    let path = repo("examples/contracts/bonterms_Mutual-NDA-Version-1.pdf");
+    let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
+    let clauses = review["clauses"].as_array().expect("clauses");
+    assert!(clauses.iter().all(|c| c["page"] == 1), "a one-page PDF");
+}
+
+#[test]
+fn the_terminal_review_is_readable() {
+    let path = repo("examples/contracts/openagreements_common-paper-cloud-service-agreement.docx");
+    let output = run(&["review", path.to_str().expect("utf8")]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Clauses found in"), "{text}");
+    assert!(text.contains("Not found:"));
+}
+
+#[test]
+fn a_protected_document_fails_with_a_clear_message() {
+    let path = repo("tests/fixtures/robustness/docx/poi_bug53475-password-is-pass.docx");
+    let output = run(&["review", path.to_str().expect("utf8")]);
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("password"), "{message}");
+    assert!(!message.contains("panicked"));
+}
+
+#[test]
+fn training_is_reproducible_and_eval_scores_the_held_out_part() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = repo("tests/fixtures/cuad-mini");
+    let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+    for out in [&a, &b] {
+        let output =
+            run(&["train", data.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--epochs", "2"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"), "same data, same model");
+    let report = json_of(&run(&["eval", data.to_str().expect("utf8"), "--json", "--model", a.to_str().expect("utf8")]));
+    assert_eq!(report["contracts"], 2, "only the held-out contracts are scored");
+    assert_eq!(report["categories"].as_array().map(Vec::len), Some(41));
+    for key in ["presence_macro_f1", "evidence_precision", "evidence_recall", "evidence_f1"] {
+        let value = report[key].as_f64().expect(key);
+        assert!((0.0..=1.0).contains(&value), "{key} = {value}");
+    }
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = run(&["--help"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "review", "extract", "train", "eval"] {
+        assert!(text.contains(command), "{command} missing from --help");
+    }
+}
