@@ -8,7 +8,7 @@ source scripts/services.sh
 ensure_postgres
 ensure_redis
 export TEST_DATABASE_URL TEST_REDIS_URL
-echo "tests: PostgreSQL at ${TEST_DATABASE_URL%%@*}@…, Redis at $TEST_REDIS_URL"
+echo "test services: PostgreSQL at ${TEST_DATABASE_URL%%@*}@…, Redis at $TEST_REDIS_URL"
 # No doc tests exist; --lib --bins --tests keeps cargo's last line a real test run.
 log=$(mktemp)
 set +e

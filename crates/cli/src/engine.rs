@@ -112,13 +112,20 @@ pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()
     let contracts = read_labels(dir)?;
     let (mut train, mut validation) = (Vec::new(), Vec::new());
     let mut used = 0;
-    for contract in contracts.iter().filter(|c| !eval::is_held_out(&c.id)) {
+    for (number, contract) in contracts.iter().filter(|c| !eval::is_held_out(&c.id)).enumerate() {
         let text =
             std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
         let (segs, labels) = labelled_segments(&text, contract);
+        let contract_has: Vec<bool> =
+            CATEGORIES.iter().map(|c| contract.labels.get(*c).is_some_and(|l| l.present)).collect();
         let target = if eval::is_validation(&contract.id) { &mut validation } else { &mut train };
         for (segment, labels) in segs.iter().zip(labels) {
-            target.push(Example { features: classify::features(segment.text(&text)), labels });
+            target.push(Example {
+                features: classify::features(segment.text(&text)),
+                labels,
+                contract: u32::try_from(number).unwrap_or(u32::MAX),
+                contract_has: contract_has.clone(),
+            });
         }
         used += 1;
     }
