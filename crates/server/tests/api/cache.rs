@@ -158,9 +158,10 @@ impl PrivateRedis {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_redis_stopped_mid_test_every_request_is_still_answered_correctly() {
-    let mut redis = PrivateRedis::start();
+/// An app on `redis` with one organisation and one document, read once so it is cached.
+async fn app_with_a_cached_document(
+    redis: &PrivateRedis,
+) -> (crate::helpers::TestApp, crate::helpers::Org, Value, String) {
     let app = spawn_app_with(Mode::Server, |config| {
         config.redis_url = Some(cr_server::config::Secret::new(redis.url()));
     })
@@ -169,6 +170,13 @@ async fn with_redis_stopped_mid_test_every_request_is_still_answered_correctly()
     let doc = app.upload_text(&org.key, None).await;
     let path = format!("/api/documents/{}", doc["id"].as_str().expect("id"));
     assert_eq!(app.get(&org.key, &path).await.status(), 200);
+    (app, org, doc, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_stopped_mid_test_every_request_is_still_answered_correctly() {
+    let mut redis = PrivateRedis::start();
+    let (app, org, doc, path) = app_with_a_cached_document(&redis).await;
 
     redis.stop();
     // Reads fall back to PostgreSQL, writes succeed and are visible at once.
@@ -198,14 +206,7 @@ async fn with_redis_stopped_mid_test_every_request_is_still_answered_correctly()
 async fn after_redis_comes_back_empty_no_stale_value_is_served() {
     let mut redis = PrivateRedis::start();
     let port = redis.port;
-    let app = spawn_app_with(Mode::Server, |config| {
-        config.redis_url = Some(cr_server::config::Secret::new(redis.url()));
-    })
-    .await;
-    let org = app.new_org().await;
-    let doc = app.upload_text(&org.key, None).await;
-    let path = format!("/api/documents/{}", doc["id"].as_str().expect("id"));
-    assert_eq!(app.get(&org.key, &path).await.status(), 200);
+    let (app, org, _doc, path) = app_with_a_cached_document(&redis).await;
     redis.stop();
     let patched =
         app.patch_json(&org.key, &path, json!({ "metadata": { "state": "changed while Redis was down" } })).await;
@@ -232,14 +233,7 @@ async fn after_redis_comes_back_empty_no_stale_value_is_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_redis_costs_a_bounded_delay_not_an_outage() {
     let redis = PrivateRedis::start();
-    let app = spawn_app_with(Mode::Server, |config| {
-        config.redis_url = Some(cr_server::config::Secret::new(redis.url()));
-    })
-    .await;
-    let org = app.new_org().await;
-    let doc = app.upload_text(&org.key, None).await;
-    let path = format!("/api/documents/{}", doc["id"].as_str().expect("id"));
-    assert_eq!(app.get(&org.key, &path).await.status(), 200);
+    let (app, org, _doc, path) = app_with_a_cached_document(&redis).await;
     redis.signal("-STOP");
     let started = Instant::now();
     for n in 0..30 {
