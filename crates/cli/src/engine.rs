@@ -1,7 +1,7 @@
 //! The engine's commands: extract, review, train, eval. They run the pure `cr-analysis`
 //! library on local files; no server or database is involved.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -41,10 +41,92 @@ fn extract_file(file: &Path) -> anyhow::Result<cr_analysis::Extracted> {
     extract(&bytes, &name, &Limits::default()).with_context(|| format!("extracting {}", file.display()))
 }
 
-pub fn review_command(file: &Path, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
+pub fn review_command(files: &[PathBuf], json: bool, model: Option<&Path>) -> anyhow::Result<()> {
     let model = load_model(model)?;
+    if json && files.len() > 1 {
+        let mut reviews = Vec::new();
+        for file in files {
+            reviews.push(review_json(file, &model));
+        }
+        println!("{}", serde_json::to_string_pretty(&reviews)?);
+        return Ok(());
+    }
+    for file in files {
+        review_one(file, json, &model)?;
+    }
+    Ok(())
+}
+
+/// A review as JSON, or the file's error in the same place.
+fn review_json(file: &Path, model: &Model) -> serde_json::Value {
+    match extract_file(file) {
+        Ok(extracted) => {
+            let mut value = serde_json::to_value(cr_analysis::review(&extracted, model)).unwrap_or_default();
+            value["file"] = serde_json::Value::String(file.display().to_string());
+            value
+        }
+        Err(err) => serde_json::json!({
+            "schema_version": cr_analysis::review::SCHEMA_VERSION,
+            "file": file.display().to_string(),
+            "error": { "code": error_code(&err), "message": format!("{err:#}") },
+        }),
+    }
+}
+
+/// Stable code of a failed review.
+fn error_code(err: &anyhow::Error) -> &'static str {
+    use cr_analysis::ExtractError as E;
+    match err.chain().find_map(|cause| cause.downcast_ref::<E>()) {
+        Some(E::Encrypted) => "encrypted",
+        Some(E::NoTextLayer) => "no_text_layer",
+        Some(E::Corrupt(_)) => "corrupt",
+        Some(E::TooLarge(_)) => "too_large",
+        Some(E::Timeout(_)) => "timeout",
+        Some(E::Unsupported(_)) => "unsupported",
+        None => "unreadable",
+    }
+}
+
+/// Reviews many files into `out/<stem>.json`, with progress on stderr; fails (after doing
+/// every file) when any file failed.
+pub fn review_batch(files: &[PathBuf], out: &Path, model: Option<&Path>) -> anyhow::Result<()> {
+    let model = load_model(model)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut used = std::collections::HashSet::new();
+    let mut failed = 0;
+    for (index, file) in files.iter().enumerate() {
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "contract".into());
+        let mut name = format!("{stem}.json");
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{stem}-{n}.json");
+            n += 1;
+        }
+        let review = review_json(file, &model);
+        let ok = review.get("error").is_none();
+        failed += usize::from(!ok);
+        let target = out.join(&name);
+        std::fs::write(&target, serde_json::to_vec_pretty(&review)?)
+            .with_context(|| format!("writing {}", target.display()))?;
+        eprintln!(
+            "[{}/{}] {} -> {} {}",
+            index + 1,
+            files.len(),
+            file.display(),
+            target.display(),
+            if ok { "ok".to_owned() } else { format!("FAILED: {}", review["error"]["message"]) }
+        );
+    }
+    eprintln!("{} reviewed, {failed} failed", files.len() - failed);
+    if failed > 0 {
+        bail!("{failed} of {} files could not be reviewed (see their JSON)", files.len());
+    }
+    Ok(())
+}
+
+fn review_one(file: &Path, json: bool, model: &Model) -> anyhow::Result<()> {
     let extracted = extract_file(file)?;
-    let review = cr_analysis::review(&extracted, &model);
+    let review = cr_analysis::review(&extracted, model);
     if json {
         println!("{}", serde_json::to_string_pretty(&review)?);
         return Ok(());

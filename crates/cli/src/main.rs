@@ -45,11 +45,16 @@ enum Command {
     Config,
     /// Review a PDF, DOCX, TXT or Markdown contract: clauses by CUAD category with evidence.
     Review {
-        /// The contract.
-        file: PathBuf,
+        /// The contract(s).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Print the review as JSON (schema_version 1).
         #[arg(long)]
         json: bool,
+        /// Write one `<file stem>.json` per contract into this folder (implies --json); a file
+        /// that fails gets its error in its JSON and the run goes on.
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Clause model file (default: the model built into the binary).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -122,7 +127,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
-        Command::Review { file, json, model } => engine::review_command(&file, json, model.as_deref()),
+        Command::Review { files, json, out, model } => match out {
+            Some(out) => engine::review_batch(&files, &out, model.as_deref()),
+            None => engine::review_command(&files, json, model.as_deref()),
+        },
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, epochs } => engine::train_command(&dir, &out, epochs),
         Command::Eval { dir, all, json, model } => engine::eval_command(&dir, all, json, model.as_deref()),

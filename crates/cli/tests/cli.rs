@@ -98,3 +98,29 @@ fn help_lists_the_commands() {
         assert!(text.contains(command), "{command} missing from --help");
     }
 }
+
+#[test]
+fn many_files_are_reviewed_into_a_folder_and_a_bad_one_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = repo("examples/contracts/commonpaper_CSA.md");
+    let bad = repo("tests/fixtures/robustness/pdf/pypdf_libreoffice-writer-password.pdf");
+    let scan = repo("tests/fixtures/robustness/pdf/pdfjs_scan-bad.pdf");
+    let output = run(&[
+        "review",
+        "--json",
+        "--out",
+        dir.path().to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+        bad.to_str().expect("utf8"),
+        scan.to_str().expect("utf8"),
+    ]);
+    assert!(!output.status.success(), "the run reports that files failed");
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).expect(name)).expect("json")
+    };
+    assert!(read("commonpaper_CSA.json")["clauses"].is_array());
+    assert_eq!(read("pypdf_libreoffice-writer-password.json")["error"]["code"], "encrypted");
+    assert_eq!(read("pdfjs_scan-bad.json")["error"]["code"], "no_text_layer");
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains("[3/3]") && progress.contains("1 reviewed, 2 failed"), "{progress}");
+}
