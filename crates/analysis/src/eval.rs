@@ -23,6 +23,8 @@ pub struct LabelledContract {
 pub struct CategoryLabel {
     pub present: bool,
     #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
     pub spans: Vec<GoldSpan>,
 }
 
@@ -80,9 +82,57 @@ pub struct CategoryScore {
     pub evidence_f1: f64,
 }
 
+/// Exact-match accuracy of one extracted value, after [`crate::terms::normalise`].
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ValueScore {
+    pub field: String,
+    /// Contracts whose gold answer is a usable value.
+    pub gold: usize,
+    pub correct: usize,
+    /// Contracts with a gold value where we gave none.
+    pub missing: usize,
+    pub accuracy: f64,
+}
+
+/// Picks one extracted value out of the terms.
+type PickTerm = fn(&crate::terms::Terms) -> Option<&crate::terms::Term>;
+
+/// Scores governing law, agreement and effective dates against the gold answers.
+pub fn score_values(gold: &[&LabelledContract], terms: &[crate::terms::Terms]) -> Vec<ValueScore> {
+    use crate::terms::normalise;
+    let fields: [(&str, PickTerm); 3] = [
+        ("Governing Law", |t| t.governing_law.as_ref()),
+        ("Agreement Date", |t| t.agreement_date.as_ref()),
+        ("Effective Date", |t| t.effective_date.as_ref()),
+    ];
+    fields
+        .iter()
+        .map(|(field, pick)| {
+            let mut score = ValueScore { field: (*field).to_owned(), ..ValueScore::default() };
+            for (contract, found) in gold.iter().zip(terms) {
+                let Some(label) = contract.labels.get(*field) else { continue };
+                let answer = label.answer.trim();
+                if !label.present || answer.is_empty() || answer.contains('[') {
+                    continue;
+                }
+                score.gold += 1;
+                match pick(found) {
+                    Some(term) if normalise(&term.value) == normalise(answer) => score.correct += 1,
+                    Some(_) => {}
+                    None => score.missing += 1,
+                }
+            }
+            score.accuracy = ratio(score.correct, score.gold);
+            score
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub contracts: usize,
+    /// Extracted values against the gold answers (filled by callers that extract terms).
+    pub values: Vec<ValueScore>,
     pub presence_macro_f1: f64,
     pub evidence_precision: f64,
     pub evidence_recall: f64,

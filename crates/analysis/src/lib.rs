@@ -9,6 +9,7 @@ pub mod eval;
 pub mod extract;
 pub mod review;
 pub mod segment;
+pub mod terms;
 
 pub use extract::{extract, ExtractError, Extracted, Format, Limits};
 pub use review::{review, Review};

@@ -37,6 +37,8 @@ pub struct Review {
     pub schema_version: u32,
     pub format: Format,
     pub clauses: Vec<Clause>,
+    /// Key terms with their normalised values and offsets.
+    pub terms: crate::terms::Terms,
     pub warnings: Vec<String>,
     pub engine: Engine,
 }
@@ -61,6 +63,7 @@ pub fn review(extracted: &Extracted, model: &Model) -> Review {
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
         clauses,
+        terms: crate::terms::key_terms(&extracted.text),
         warnings: extracted.warnings.clone(),
         engine: Engine {
             name: "contract-reviewer",

@@ -152,6 +152,15 @@ fn review_one(file: &Path, json: bool, model: &Model) -> anyhow::Result<()> {
     let missing: Vec<&str> =
         CATEGORIES.iter().copied().filter(|c| !by_category.iter().any(|(found, _)| found == c)).collect();
     println!("\nNot found: {}", missing.join(", "));
+    let show = |name: &str, term: &Option<cr_analysis::terms::Term>| {
+        if let Some(term) = term {
+            println!("  {name:<16} {}", term.value);
+        }
+    };
+    println!("\nKey terms:");
+    show("Governing law", &review.terms.governing_law);
+    show("Agreement date", &review.terms.agreement_date);
+    show("Effective date", &review.terms.effective_date);
     for warning in &review.warnings {
         eprintln!("warning: {warning}");
     }
@@ -230,9 +239,11 @@ pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> 
     let chosen: Vec<&LabelledContract> = contracts.iter().filter(|c| all || eval::is_held_out(&c.id)).collect();
     let started = Instant::now();
     let mut predictions = Vec::with_capacity(chosen.len());
+    let mut terms = Vec::with_capacity(chosen.len());
     for contract in &chosen {
         let text =
             std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
+        terms.push(cr_analysis::terms::key_terms(&text));
         let segs = segments(&text);
         let spans = model
             .predict(&text, &segs)
@@ -245,7 +256,8 @@ pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> 
         predictions.push(spans);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let report = eval::score(&chosen, &predictions);
+    let mut report = eval::score(&chosen, &predictions);
+    report.values = eval::score_values(&chosen, &terms);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -267,5 +279,12 @@ pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> 
         "{:<36} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
         "overall", report.presence_macro_f1, report.evidence_precision, report.evidence_recall, report.evidence_f1
     );
+    println!("\nvalues (exact match after normalisation):");
+    for value in &report.values {
+        println!(
+            "  {:<16} {:>3}/{:<3} = {:.3}  ({} not found)",
+            value.field, value.correct, value.gold, value.accuracy, value.missing
+        );
+    }
     Ok(())
 }
