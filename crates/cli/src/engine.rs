@@ -233,10 +233,25 @@ pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()
     Ok(())
 }
 
-pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
+/// Which contracts of a CUAD-format folder `eval` scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    HeldOut,
+    Trained,
+    All,
+}
+
+pub fn eval_command(dir: &Path, part: Part, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
     let model = load_model(model)?;
     let contracts = read_labels(dir)?;
-    let chosen: Vec<&LabelledContract> = contracts.iter().filter(|c| all || eval::is_held_out(&c.id)).collect();
+    let chosen: Vec<&LabelledContract> = contracts
+        .iter()
+        .filter(|c| match part {
+            Part::All => true,
+            Part::HeldOut => eval::is_held_out(&c.id),
+            Part::Trained => !eval::is_held_out(&c.id),
+        })
+        .collect();
     let started = Instant::now();
     let mut predictions = Vec::with_capacity(chosen.len());
     let mut terms = Vec::with_capacity(chosen.len());
@@ -265,7 +280,11 @@ pub fn eval_command(dir: &Path, all: bool, json: bool, model: Option<&Path>) -> 
     println!(
         "{} contracts ({}), {:.1} contracts/s",
         report.contracts,
-        if all { "all" } else { "held-out part" },
+        match part {
+            Part::All => "all",
+            Part::HeldOut => "held-out part",
+            Part::Trained => "trained-on part",
+        },
         report.contracts as f64 / elapsed.max(1e-9)
     );
     println!("{:<36} {:>8} {:>8} {:>8} {:>8}", "category", "pres F1", "ev P", "ev R", "ev F1");

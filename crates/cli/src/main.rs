@@ -83,8 +83,12 @@ enum Command {
         /// The folder, e.g. ../shared/data/cuad-dev
         dir: PathBuf,
         /// Score every contract, including those the model was trained on.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "trained")]
         all: bool,
+        /// Score only the contracts the model was trained on (to develop against without
+        /// looking at the held-out part).
+        #[arg(long)]
+        trained: bool,
         #[arg(long)]
         json: bool,
         /// Clause model file (default: the model built into the binary).
@@ -133,7 +137,14 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, epochs } => engine::train_command(&dir, &out, epochs),
-        Command::Eval { dir, all, json, model } => engine::eval_command(&dir, all, json, model.as_deref()),
+        Command::Eval { dir, all, trained, json, model } => {
+            let part = match (all, trained) {
+                (true, _) => engine::Part::All,
+                (_, true) => engine::Part::Trained,
+                _ => engine::Part::HeldOut,
+            };
+            engine::eval_command(&dir, part, json, model.as_deref())
+        }
     }
     .context("contract-reviewer failed")
 }
