@@ -157,7 +157,12 @@ fn review_one(file: &Path, json: bool, model: &Model) -> anyhow::Result<()> {
             println!("  {name:<16} {}", term.value);
         }
     };
-    println!("\nKey terms:");
+    let terms = &review.terms;
+    if terms.governing_law.is_none() && terms.agreement_date.is_none() && terms.effective_date.is_none() {
+        println!("\nKey terms: none found (governing law, agreement and effective dates are read so far)");
+    } else {
+        println!("\nKey terms:");
+    }
     show("Governing law", &review.terms.governing_law);
     show("Agreement date", &review.terms.agreement_date);
     show("Effective date", &review.terms.effective_date);
