@@ -79,8 +79,7 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
 }
 
 fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ServiceError::Internal(e.into()))?;
-    Ok(json_response(status, Bytes::from(body)))
+    Ok(json_response(status, to_json_bytes(value)?))
 }
 
 /// Parses a JSON request body into `T`, with 415 / 400 / 422 errors that say what is wrong.
@@ -162,20 +161,33 @@ async fn create_organisation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: OrganisationIn = parse_json(&headers, &body)?;
-    let key = idempotency_key(&headers)?;
     let fingerprint = [b"POST /api/organisations\n".as_slice(), &body].concat();
-    let stored = cr_service::idempotency::replay_or_run(
-        &state.db,
-        &caller,
-        key.as_deref(),
-        &fingerprint,
-        || async {
-            let created = state.auth.provision_organisation(&caller, &input.name, &input.admin_email).await?;
-            Ok((201, to_json_bytes(&created)?))
-        },
-        without_api_key,
-    )
-    .await?;
+    created_once(&state, &caller, &headers, &fingerprint, without_api_key, || {
+        state.auth.provision_organisation(&caller, &input.name, &input.admin_email)
+    })
+    .await
+}
+
+/// Runs a creating POST under its `Idempotency-Key` (if any): a replay gets the first
+/// response; a new request answers 201 with what `create` made, stored in `stored_form`.
+async fn created_once<T, F, Fut>(
+    state: &AppState,
+    caller: &Principal,
+    headers: &HeaderMap,
+    fingerprint: &[u8],
+    stored_form: impl FnOnce(&Bytes) -> Bytes,
+    create: F,
+) -> Result<Response, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let key = idempotency_key(headers)?;
+    let run = || async { Ok((201, to_json_bytes(&create().await?)?)) };
+    let stored =
+        cr_service::idempotency::replay_or_run(&state.db, caller, key.as_deref(), fingerprint, run, stored_form)
+            .await?;
     Ok(stored_response(stored))
 }
 
@@ -398,21 +410,11 @@ async fn create_relation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: RelationIn = parse_json(&headers, &body)?;
-    let key = idempotency_key(&headers)?;
     let fingerprint = [format!("POST /api/documents/{id}/relations\n").as_bytes(), &body].concat();
-    let stored = cr_service::idempotency::replay_or_run(
-        &state.db,
-        &caller,
-        key.as_deref(),
-        &fingerprint,
-        || async {
-            let relation = state.documents.add_relation(&caller, &id, input).await?;
-            Ok((201, to_json_bytes(&relation)?))
-        },
-        Bytes::clone,
-    )
-    .await?;
-    Ok(stored_response(stored))
+    created_once(&state, &caller, &headers, &fingerprint, Bytes::clone, || {
+        state.documents.add_relation(&caller, &id, input)
+    })
+    .await
 }
 
 async fn delete_relation(

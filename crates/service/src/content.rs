@@ -16,12 +16,13 @@ pub enum MediaType {
 }
 
 impl MediaType {
+    /// The media type stored with the document and sent on download.
     pub fn mime(self) -> &'static str {
         match self {
             MediaType::Pdf => "application/pdf",
             MediaType::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            MediaType::Markdown => "text/markdown; charset=utf-8",
-            MediaType::PlainText => "text/plain; charset=utf-8",
+            MediaType::Markdown => "text/markdown",
+            MediaType::PlainText => "text/plain",
         }
     }
 }

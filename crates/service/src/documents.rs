@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::content::{self, MediaType};
+use crate::content;
 use crate::filename::UploadFilename;
 use crate::singleflight::SingleFlight;
 use crate::ServiceError;
@@ -218,10 +218,6 @@ impl DocumentService {
         Self { inner: Arc::new(Inner { db, cache, files, settings, loads: SingleFlight::default() }) }
     }
 
-    pub fn settings(&self) -> &DocumentSettings {
-        &self.inner.settings
-    }
-
     pub fn files(&self) -> &FileStore {
         &self.inner.files
     }
@@ -283,7 +279,7 @@ impl DocumentService {
             original_filename: name.original,
             stored_path,
             size_bytes: i64::try_from(size).context("upload size")?,
-            media_type: media_type_name(media_type).to_owned(),
+            media_type: media_type.mime().to_owned(),
             sha256,
             status: "uploaded".to_owned(),
             metadata: sqlx::types::Json(metadata),
@@ -545,15 +541,6 @@ impl DocumentService {
 
 fn shared_error(err: Arc<anyhow::Error>) -> ServiceError {
     ServiceError::Internal(anyhow::anyhow!("{err:#}"))
-}
-
-fn media_type_name(media_type: MediaType) -> &'static str {
-    match media_type {
-        MediaType::Pdf => "application/pdf",
-        MediaType::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        MediaType::Markdown => "text/markdown",
-        MediaType::PlainText => "text/plain",
-    }
 }
 
 fn validate_metadata(metadata: Value) -> Result<Value, ServiceError> {

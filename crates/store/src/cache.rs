@@ -323,7 +323,7 @@ impl RedisCache {
     fn available(&self) -> bool {
         !self.has_pending.load(Ordering::Acquire)
             && self.now_ms() >= self.open_until_ms.load(Ordering::Relaxed)
-            && self.current_connection().is_some()
+            && self.connection.read().is_ok_and(|slot| slot.is_some())
     }
 
     fn pending_len(&self) -> usize {

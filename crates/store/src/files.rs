@@ -76,11 +76,6 @@ impl FileStore {
         Ok(relative)
     }
 
-    /// True when the original behind `relative` exists.
-    pub async fn exists(&self, relative: &str) -> bool {
-        tokio::fs::try_exists(self.root.join(relative)).await.unwrap_or(false)
-    }
-
     /// Removes staging files left by crashed uploads (older than `max_age`).
     pub async fn sweep_staging(&self, max_age: std::time::Duration) -> anyhow::Result<usize> {
         let mut removed = 0;
