@@ -49,11 +49,6 @@ pub fn is_held_out(id: &str) -> bool {
     fnv(id).is_multiple_of(5)
 }
 
-/// Within the training part, the contracts used to choose thresholds.
-pub fn is_validation(id: &str) -> bool {
-    !is_held_out(id) && fnv(id) % 5 == 1
-}
-
 fn fnv(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
@@ -239,6 +234,5 @@ mod tests {
     fn the_held_out_part_is_about_a_fifth_and_stable() {
         let held = (0..1000).filter(|i| is_held_out(&format!("contract-{i}"))).count();
         assert!((150..250).contains(&held), "{held}");
-        assert!(!(0..1000).any(|i| is_held_out(&format!("c{i}")) && is_validation(&format!("c{i}"))));
     }
 }

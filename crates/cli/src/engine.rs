@@ -206,7 +206,7 @@ fn labelled_segments(text: &str, contract: &LabelledContract) -> (Vec<Segment>, 
 pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let contracts = read_labels(dir)?;
-    let (mut train, mut validation) = (Vec::new(), Vec::new());
+    let mut examples = Vec::new();
     let mut used = 0;
     for (number, contract) in contracts.iter().filter(|c| !eval::is_held_out(&c.id)).enumerate() {
         let text =
@@ -214,9 +214,8 @@ pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()
         let (segs, labels) = labelled_segments(&text, contract);
         let contract_has: Vec<bool> =
             CATEGORIES.iter().map(|c| contract.labels.get(*c).is_some_and(|l| l.present)).collect();
-        let target = if eval::is_validation(&contract.id) { &mut validation } else { &mut train };
         for (segment, labels) in segs.iter().zip(labels) {
-            target.push(Example {
+            examples.push(Example {
                 features: classify::features(segment.text(&text)),
                 labels,
                 contract: u32::try_from(number).unwrap_or(u32::MAX),
@@ -225,11 +224,11 @@ pub fn train_command(dir: &Path, out: &Path, epochs: usize) -> anyhow::Result<()
         }
         used += 1;
     }
-    if train.is_empty() || validation.is_empty() {
+    if examples.is_empty() {
         bail!("no training data found in {}", dir.display());
     }
-    eprintln!("training on {used} contracts: {} segments, {} for thresholds", train.len(), validation.len());
-    let model = classify::train(&train, &validation, epochs);
+    eprintln!("training on {used} contracts: {} segments (thresholds chosen out of fold)", examples.len());
+    let model = classify::train(&examples, epochs);
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
