@@ -92,13 +92,14 @@ pub struct ValueScore {
 /// Picks one extracted value out of the terms.
 type PickTerm = fn(&crate::terms::Terms) -> Option<&crate::terms::Term>;
 
-/// Scores governing law, agreement and effective dates against the gold answers.
+/// Scores governing law, agreement, effective and expiration dates against the gold answers.
 pub fn score_values(gold: &[&LabelledContract], terms: &[crate::terms::Terms]) -> Vec<ValueScore> {
     use crate::terms::normalise;
-    let fields: [(&str, PickTerm); 3] = [
+    let fields: [(&str, PickTerm); 4] = [
         ("Governing Law", |t| t.governing_law.as_ref()),
         ("Agreement Date", |t| t.agreement_date.as_ref()),
         ("Effective Date", |t| t.effective_date.as_ref()),
+        ("Expiration Date", |t| t.expiration_date.as_ref()),
     ];
     fields
         .iter()

@@ -1,0 +1,608 @@
+//! Key terms read from the text, each normalised and with the byte offsets of the words it
+//! came from: parties and their short names; agreement, effective and expiration dates (as
+//! m/d/yy, as CUAD writes them); initial and renewal terms, auto-renewal and notice periods;
+//! governing law (the state or country) and venue; amounts, the liability cap and payment
+//! terms. They are read by cues in the sentence ("governed by the laws of", "automatically
+//! renew"), so each comes with the place it was read from for a reader to check.
+
+mod money;
+mod parties;
+mod periods;
+
+use serde::Serialize;
+
+pub use money::{find_money, Money};
+pub use parties::{find_parties, Party};
+pub use periods::{find_periods, Period};
+
+use crate::segment::segments;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Term {
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A cap on liability: an amount, a number of months of fees, or both.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LiabilityCap {
+    pub amount: Option<Money>,
+    /// "fees paid in the twelve (12) months before the claim" → 12.
+    pub months_of_fees: Option<u32>,
+    /// The sentence the cap was read from.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Terms {
+    pub parties: Vec<Party>,
+    pub agreement_date: Option<Term>,
+    pub effective_date: Option<Term>,
+    pub expiration_date: Option<Term>,
+    pub initial_term: Option<Period>,
+    pub renewal_term: Option<Period>,
+    /// Present when the contract renews itself unless a party objects; the offsets are of
+    /// the sentence that says so.
+    pub auto_renewal: Option<Term>,
+    /// How long before the end of a term notice of non-renewal must be given.
+    pub non_renewal_notice: Option<Period>,
+    /// Notice needed to terminate (for convenience or at will).
+    pub termination_notice: Option<Period>,
+    pub governing_law: Option<Term>,
+    /// The courts or forum disputes go to.
+    pub venue: Option<Term>,
+    pub liability_cap: Option<LiabilityCap>,
+    /// Days within which invoices are to be paid.
+    pub payment_terms: Option<Period>,
+    /// Length of a non-compete restriction.
+    pub non_compete: Option<Period>,
+    /// Every monetary amount, in order.
+    pub amounts: Vec<Money>,
+}
+
+impl Terms {
+    /// Whether nothing at all was found.
+    pub fn is_empty(&self) -> bool {
+        self == &Terms::default()
+    }
+}
+
+pub fn key_terms(text: &str) -> Terms {
+    let dates = find_dates(text);
+    let agreement_date = agreement_date(text, &dates);
+    let effective_date = effective_date(text, &dates).or_else(|| agreement_date.clone());
+    let sentences: Vec<Sentence> = segments(text)
+        .into_iter()
+        .map(|s| Sentence { start: s.start, end: s.end, lower: text[s.start..s.end].to_ascii_lowercase() })
+        .collect();
+    let renewal = renewal(text, &sentences);
+    let initial_term = initial_term(text, &sentences);
+    Terms {
+        parties: find_parties(text),
+        expiration_date: expiration_date(text, &dates, effective_date.as_ref(), initial_term.as_ref(), &sentences),
+        agreement_date,
+        effective_date,
+        initial_term,
+        renewal_term: renewal.term,
+        auto_renewal: renewal.automatic,
+        non_renewal_notice: renewal.notice,
+        termination_notice: termination_notice(text, &sentences),
+        governing_law: governing_law(text),
+        venue: venue(text, &sentences),
+        liability_cap: liability_cap(text, &sentences),
+        payment_terms: payment_terms(text, &sentences),
+        non_compete: non_compete(text, &sentences),
+        amounts: find_money(text, 0),
+    }
+}
+
+/// A segment of the text with its ASCII-lower-cased form, which keeps byte offsets, so a
+/// cue found in it is at the same offset in the original.
+struct Sentence {
+    start: usize,
+    end: usize,
+    lower: String,
+}
+
+impl Sentence {
+    fn has(&self, cues: &[&str]) -> bool {
+        cues.iter().any(|cue| self.lower.contains(cue))
+    }
+
+    fn periods(&self, text: &str) -> Vec<Period> {
+        find_periods(&text[self.start..self.end], self.start)
+    }
+}
+
+/// The end of the term: a date introduced as such ("expiring on", "until", "through");
+/// else the effective date plus the initial term; else "perpetual" when the term sentence
+/// says the agreement runs in perpetuity. The date carries the offsets of the words it was
+/// read or computed from.
+fn expiration_date(
+    text: &str,
+    dates: &[(usize, usize, String)],
+    effective: Option<&Term>,
+    initial_term: Option<&Period>,
+    sentences: &[Sentence],
+) -> Option<Term> {
+    let stated = dates.iter().filter(|(s, _, _)| effective.is_none_or(|e| e.start != *s)).find(|(s, _, _)| {
+        let before = lower_window(text, s.saturating_sub(100), *s);
+        ["expir", "until", "terminate on", "end on", "ending on", "through"].iter().any(|cue| before.contains(cue))
+    });
+    if let Some((s, e, v)) = stated {
+        return Some(Term { value: v.clone(), start: *s, end: *e });
+    }
+    if let (Some(effective), Some(term)) = (effective, initial_term) {
+        if let Some(end) = add_period(&effective.value, term) {
+            return Some(Term { value: end, start: term.start, end: term.end });
+        }
+    }
+    sentences
+        .iter()
+        .find(|s| s.has(&["perpetual", "in perpetuity"]) && s.has(&["term", "shall continue", "shall remain"]))
+        .map(|s| Term { value: "perpetual".into(), start: s.start, end: s.end })
+}
+
+/// "m/d/yy" plus a period, as "m/d/yy" (days past a month's end fall back to its last day).
+fn add_period(date: &str, period: &Period) -> Option<String> {
+    let mut parts = date.split('/').map(|p| p.parse::<i64>().ok());
+    let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
+    let year = if year < 50 { 2000 + year } else { 1900 + year };
+    let in_days = ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit));
+    let (y, m, d) = if in_days {
+        civil_from_days(days_from_civil(year, month, day) + i64::from(period.days))
+    } else {
+        let count: i64 = period.value.split(' ').next()?.parse().ok()?;
+        let months = if period.value.contains("year") { count * 12 } else { count };
+        let total = year * 12 + (month - 1) + months;
+        let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+        let last = civil_from_days(days_from_civil(y, m + 1, 1) - 1).2;
+        (y, m, day.min(last))
+    };
+    Some(format!("{m}/{d}/{:02}", y.rem_euclid(100)))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (months past 12 roll over).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let (year, month) = (year + (month - 1).div_euclid(12), (month - 1).rem_euclid(12) + 1);
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The first term of the agreement: a period in a sentence about the term ("initial term of
+/// three (3) years", "shall continue in effect for a period of two years").
+fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    let about_term = |s: &&Sentence| {
+        s.has(&["initial term", "term of this agreement", "term of the agreement", "shall continue", "shall remain in"])
+            && !s.has(&["confidential"])
+    };
+    sentences.iter().filter(about_term).find_map(|s| {
+        s.periods(text).into_iter().find(|p| {
+            let after = lower_window(text, p.end, p.end + 40);
+            let before = lower_window(text, p.start.saturating_sub(30), p.start);
+            p.days >= 28 && !after.contains("prior") && !after.contains("notice") && !before.contains("within")
+        })
+    })
+}
+
+struct Renewal {
+    term: Option<Period>,
+    automatic: Option<Term>,
+    notice: Option<Period>,
+}
+
+fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
+    let mut out = Renewal { term: None, automatic: None, notice: None };
+    for s in sentences.iter().filter(|s| s.has(&["renew", "extended for", "extend for"])) {
+        let automatic = s.has(&[
+            "automatically renew",
+            "automatically be renewed",
+            "automatically extend",
+            "automatically be extended",
+            "renew automatically",
+            "be renewed automatically",
+            "automatic renewal",
+            "auto-renew",
+            "unless either party",
+            "unless a party",
+        ]);
+        if automatic && out.automatic.is_none() {
+            out.automatic = Some(Term { value: "yes".into(), start: s.start, end: s.end });
+        }
+        for p in s.periods(text) {
+            let after = lower_window(text, p.end, p.end + 25);
+            let before = lower_window(text, p.start.saturating_sub(20), p.start);
+            let is_notice = after.contains("prior")
+                || after.contains("notice")
+                || after.contains("before")
+                || before.contains("at least")
+                || before.contains("notice");
+            if is_notice {
+                out.notice = out.notice.or(Some(p));
+            } else if p.days >= 28 && out.term.is_none() {
+                out.term = Some(p);
+            }
+        }
+        if out.term.is_some() && out.automatic.is_some() && out.notice.is_some() {
+            break;
+        }
+    }
+    out
+}
+
+/// The notice a party must give to terminate without cause.
+fn termination_notice(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["terminat"]) && s.has(&["notice"]) && !s.has(&["renew"]))
+        .filter(|s| s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason"]))
+        .find_map(|s| {
+            s.periods(text).into_iter().find(|p| {
+                let near = lower_window(text, p.start.saturating_sub(40), p.end + 40);
+                near.contains("notice") || near.contains("prior")
+            })
+        })
+}
+
+/// The forum: the place after "courts of" / "courts located in" in a jurisdiction sentence.
+fn venue(text: &str, sentences: &[Sentence]) -> Option<Term> {
+    for s in sentences.iter().filter(|s| s.has(&["jurisdiction", "venue", "forum"]) && s.has(&["court"])) {
+        for cue in ["courts located in ", "courts of ", "courts in ", "courts sitting in ", "court of ", "located in "]
+        {
+            let Some(found) = s.lower.find(cue) else { continue };
+            let from = s.start + found + cue.len();
+            if from > s.end || !text.is_char_boundary(from) {
+                continue;
+            }
+            let mut rest_start = from;
+            for prefix in ["the ", "State of ", "state of ", "County of ", "county of ", "City of ", "city of "] {
+                if text[rest_start..].starts_with(prefix) {
+                    rest_start += prefix.len();
+                }
+            }
+            if let Some((start, name)) = jurisdiction(text, rest_start) {
+                return Some(Term { end: start + name.len(), value: name, start });
+            }
+        }
+    }
+    None
+}
+
+/// The cap on liability: a sentence limiting liability, with an amount or months of fees.
+fn liability_cap(text: &str, sentences: &[Sentence]) -> Option<LiabilityCap> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["liabilit"]) && s.has(&["exceed", "limited to", "greater of", "lesser of", "in excess of"]))
+        .find_map(|s| {
+            let amount =
+                find_money(&text[s.start..s.end], s.start).into_iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
+            let months_of_fees = s
+                .has(&["fees", "amounts paid", "amount paid", "charges"])
+                .then(|| s.periods(text).into_iter().find(|p| p.days >= 28).map(|p| p.months()));
+            let months_of_fees = months_of_fees.flatten();
+            (amount.is_some() || months_of_fees.is_some() || s.has(&["fees paid", "amounts paid"]))
+                .then_some(LiabilityCap { amount, months_of_fees, start: s.start, end: s.end })
+        })
+}
+
+/// Days to pay an invoice ("within thirty (30) days of receipt of invoice", "net 30").
+fn payment_terms(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences.iter().filter(|s| s.has(&["invoice", "payable", "shall pay", "payment"])).find_map(|s| {
+        if let Some(at) = s.lower.find("net ") {
+            let digits: String = s.lower[at + 4..].chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(days) = digits.parse::<u32>() {
+                if (1..=180).contains(&days) {
+                    let start = s.start + at;
+                    return Some(Period { value: format!("{days} days"), days, start, end: start + 4 + digits.len() });
+                }
+            }
+        }
+        s.periods(text).into_iter().find(|p| {
+            let before = lower_window(text, p.start.saturating_sub(12), p.start);
+            let after = lower_window(text, p.end, p.end + 60);
+            p.days <= 120
+                && before.contains("within")
+                && (after.contains("invoice") || after.contains("receipt") || s.has(&["invoice"]))
+        })
+    })
+}
+
+/// The length of a non-compete: the longest period in a sentence restricting competition.
+fn non_compete(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["compet"]) && s.has(&["shall not", "will not", "agrees not", "covenants not", "refrain"]))
+        .filter_map(|s| s.periods(text).into_iter().filter(|p| p.days >= 28).max_by_key(|p| p.days))
+        .next()
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn month_of(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches(['.', ',']).to_ascii_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(&w) && (w.len() >= 3) && (w.len() == m.len() || w.len() <= 4))
+        .map(|i| i as u32 + 1)
+}
+
+fn day_of(word: &str) -> Option<u32> {
+    let digits: String = word.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &word[digits.len()..];
+    let suffix_ok = matches!(rest.trim_end_matches([',', '.']), "" | "st" | "nd" | "rd" | "th");
+    let day: u32 = digits.parse().ok()?;
+    (suffix_ok && (1..=31).contains(&day)).then_some(day)
+}
+
+fn year_of(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches([',', '.', ')', ';']);
+    let year: u32 = w.parse().ok()?;
+    (w.len() == 4 && (1900..=2100).contains(&year)).then_some(year)
+}
+
+/// Words with their byte offsets.
+fn words_with_offsets(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() || c == '(' || c == '"' || c == '“' || c == '”' {
+            if let Some(s) = start.take() {
+                out.push((s, &text[s..i]));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+/// Every date in the text: (start, end, "m/d/yy").
+pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
+    let words = words_with_offsets(text);
+    let mut out = Vec::new();
+    let format = |m: u32, d: u32, y: u32| format!("{m}/{d}/{:02}", y % 100);
+    let end_of = |i: usize| words[i].0 + words[i].1.trim_end_matches([',', '.', ')', ';']).len();
+    for i in 0..words.len() {
+        let w = |k: usize| words.get(i + k).map(|(_, w)| *w).unwrap_or("");
+        // Month D, YYYY
+        if let (Some(m), Some(d), Some(y)) = (month_of(w(0)), day_of(w(1)), year_of(w(2))) {
+            out.push((words[i].0, end_of(i + 2), format(m, d, y)));
+            continue;
+        }
+        // D Month YYYY
+        if let (Some(d), Some(m), Some(y)) = (day_of(w(0)), month_of(w(1)), year_of(w(2))) {
+            out.push((words[i].0, end_of(i + 2), format(m, d, y)));
+            continue;
+        }
+        // Dth day of Month, YYYY
+        if w(1).eq_ignore_ascii_case("day") && w(2).eq_ignore_ascii_case("of") {
+            if let (Some(d), Some(m), Some(y)) = (day_of(w(0)), month_of(w(3)), year_of(w(4))) {
+                out.push((words[i].0, end_of(i + 4), format(m, d, y)));
+                continue;
+            }
+        }
+        // MM/DD/YYYY
+        let numbers: Vec<&str> = w(0).trim_end_matches([',', '.', ')', ';']).split('/').collect();
+        if numbers.len() == 3 {
+            if let (Ok(m), Ok(d), Ok(y)) =
+                (numbers[0].parse::<u32>(), numbers[1].parse::<u32>(), numbers[2].parse::<u32>())
+            {
+                let y = if y < 100 { 2000 + y } else { y };
+                if (1..=12).contains(&m) && (1..=31).contains(&d) && (1900..=2100).contains(&y) {
+                    out.push((words[i].0, end_of(i), format(m, d, y)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn lower_window(text: &str, start: usize, end: usize) -> String {
+    let mut s = start.min(text.len());
+    while !text.is_char_boundary(s) {
+        s -= 1;
+    }
+    let mut e = end.min(text.len());
+    while !text.is_char_boundary(e) {
+        e += 1;
+    }
+    text[s..e].to_lowercase()
+}
+
+/// The date the agreement is made: an early date introduced by "dated", "as of", "made" or
+/// "entered into"; else the first date of the opening.
+fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
+    let opening: Vec<&(usize, usize, String)> = dates.iter().filter(|(s, _, _)| *s < 5000).collect();
+    let introduced = opening.iter().find(|(s, _, _)| {
+        let before = lower_window(text, s.saturating_sub(80), *s);
+        ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
+    });
+    introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+}
+
+/// A date introduced as the effective or commencement date.
+fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
+    dates
+        .iter()
+        .find(|(s, _, _)| {
+            let before = lower_window(text, s.saturating_sub(120), *s);
+            before.contains("effective") || before.contains("commenc")
+        })
+        .map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+}
+
+const CANADIAN_PROVINCES: [&str; 6] = ["Ontario", "British Columbia", "Quebec", "Alberta", "Manitoba", "Nova Scotia"];
+
+/// The jurisdiction after "laws of" in a governing-law sentence.
+fn governing_law(text: &str) -> Option<Term> {
+    let lower = text.to_lowercase();
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("laws of") {
+        let at = search + found;
+        search = at + 7;
+        let window = lower_window(text, at.saturating_sub(200), at);
+        if !(window.contains("governed") || window.contains("construed") || window.contains("governing law")) {
+            continue;
+        }
+        let mut rest_start = at + "laws of".len();
+        let mut rest = &text[rest_start..];
+        for prefix in [" the", " State of", " state of", " Commonwealth of", " Province of", " province of"] {
+            if let Some(stripped) = rest.strip_prefix(prefix) {
+                rest_start += prefix.len();
+                rest = stripped;
+            }
+        }
+        let (start, name) = jurisdiction(text, rest_start)?;
+        let value = if CANADIAN_PROVINCES.contains(&name.as_str()) { format!("{name}, Canada") } else { name.clone() };
+        return Some(Term { value, start, end: start + name.len() });
+    }
+    None
+}
+
+/// Capitalised words (joined by "of", "and" or "'s") from `from`.
+fn jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
+    let rest = &text[from..];
+    let trimmed = rest.trim_start();
+    let start = from + (rest.len() - trimmed.len());
+    let mut words: Vec<&str> = Vec::new();
+    for word in trimmed.split_whitespace() {
+        let clean = word.trim_end_matches([',', '.', ';', ')', ':']);
+        let capital = clean.chars().next().is_some_and(char::is_uppercase);
+        let joiner = matches!(clean, "of" | "and") && !words.is_empty();
+        if capital || joiner {
+            words.push(clean);
+            if clean.len() != word.len() {
+                break; // punctuation ends the name
+            }
+        } else {
+            break;
+        }
+        if words.len() >= 6 {
+            break;
+        }
+    }
+    while words.last().is_some_and(|w| matches!(*w, "of" | "and")) {
+        words.pop();
+    }
+    (!words.is_empty()).then(|| (start, words.join(" ")))
+}
+
+/// Normalises a value for comparison (case, punctuation, "the", "State of").
+pub fn normalise(value: &str) -> String {
+    let lower = value.to_lowercase().replace("state of ", "").replace("the ", "");
+    lower
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '/' || *c == ' ')
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_contract_styles_are_normalised() {
+        let text = "dated October 1, 2019 and 23rd day of September, 2016 or 22 Dec. 2017 or 1/13/2005.";
+        let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
+        assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05"]);
+    }
+
+    #[test]
+    fn the_agreement_and_effective_dates_are_told_apart() {
+        let text = "This Services Agreement is made as of October 1, 2019 (the \"Agreement\"), effective as of November 1, 2019.";
+        let terms = key_terms(text);
+        assert_eq!(terms.agreement_date.map(|t| t.value).as_deref(), Some("10/1/19"));
+        assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("11/1/19"));
+    }
+
+    #[test]
+    fn the_expiration_date_is_stated_or_computed_from_the_term() {
+        let stated =
+            "This Agreement is effective June 1, 1998 and continues for three (3) years, expiring May 31, 2001.";
+        assert_eq!(key_terms(stated).expiration_date.map(|t| t.value).as_deref(), Some("5/31/01"));
+        let computed = "This Agreement is effective as of September 23, 2016.\n\nThe term of this Agreement shall be five (5) years following the Effective Date.";
+        let terms = key_terms(computed);
+        assert_eq!(terms.initial_term.as_ref().map(|p| p.value.as_str()), Some("5 years"));
+        assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("9/23/21"));
+        let period = |value: &str, days| Period { value: value.into(), days, start: 0, end: 0 };
+        assert_eq!(add_period("1/31/20", &period("1 month", 30)).as_deref(), Some("2/29/20"));
+        assert_eq!(add_period("12/15/99", &period("30 days", 30)).as_deref(), Some("1/14/00"));
+    }
+
+    #[test]
+    fn renewal_notice_cap_and_payment_terms() {
+        let text = "This Agreement shall automatically renew for successive one (1) year periods unless either party \
+                    gives notice of non-renewal at least sixty (60) days prior to the end of the then-current term.\n\
+                    In no event shall either party's aggregate liability exceed the fees paid by Customer in the twelve (12) months preceding the claim.\n\
+                    Customer shall pay each invoice within thirty (30) days of receipt.\n\
+                    Any dispute shall be subject to the exclusive jurisdiction of the courts located in Wilmington, Delaware.";
+        let terms = key_terms(text);
+        assert_eq!(terms.renewal_term.map(|p| p.value).as_deref(), Some("1 year"));
+        assert!(terms.auto_renewal.is_some());
+        assert_eq!(terms.non_renewal_notice.map(|p| p.days), Some(60));
+        let cap = terms.liability_cap.expect("cap");
+        assert_eq!(cap.months_of_fees, Some(12));
+        assert_eq!(terms.payment_terms.map(|p| p.days), Some(30));
+        assert_eq!(terms.venue.map(|t| t.value).as_deref(), Some("Wilmington"));
+    }
+
+    #[test]
+    fn governing_law_names_the_jurisdiction() {
+        let cases = [
+            ("This Agreement shall be governed by the laws of the State of New York, without regard", "New York"),
+            ("construed in accordance with the laws of England and Wales.", "England and Wales"),
+            ("governed by the laws of the Province of Ontario and the federal laws", "Ontario, Canada"),
+            (
+                "governed by and construed under the laws of the People's Republic of China.",
+                "People's Republic of China",
+            ),
+        ];
+        for (text, expected) in cases {
+            let term = governing_law(text).expect(text);
+            assert_eq!(term.value, expected);
+            assert!(text[term.start..term.end].starts_with(expected.split(',').next().unwrap_or_default()));
+        }
+        assert!(governing_law("The laws of physics apply.").is_none());
+    }
+}

@@ -1,0 +1,180 @@
+//! The parties block: "by and between Acme, Inc., a Delaware corporation (\"Acme\"), and
+//! Beta LLC (the \"Supplier\")" gives each party's name and the short name the contract
+//! calls it by (with offsets of the name).
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub name: String,
+    /// The defined short name ("Supplier"), when the contract gives one.
+    pub short_name: Option<String>,
+    /// Other defined names of the same party ("Buyer" or "PNC").
+    pub aliases: Vec<String>,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Defined terms in a parties block that are not a party.
+const NOT_A_PARTY: [&str; 6] = ["party", "parties", "agreement", "effective date", "this agreement", "contract"];
+
+/// Where the description of a party stops and its name has ended.
+const NAME_ENDS: [&str; 14] = [
+    ", a ",
+    ", an ",
+    " a corporation",
+    ", with ",
+    ", having ",
+    ", located",
+    ", whose ",
+    ", doing ",
+    ", organized",
+    ", incorporated",
+    ", each ",
+    ", acting",
+    ", on behalf",
+    ", as ",
+];
+
+/// How far into the text the parties block may start.
+const OPENING: usize = 8000;
+
+pub fn find_parties(text: &str) -> Vec<Party> {
+    let mut opening_end = OPENING.min(text.len());
+    while !text.is_char_boundary(opening_end) {
+        opening_end -= 1;
+    }
+    let lower = text[..opening_end].to_ascii_lowercase();
+    let Some(region_start) = [" between ", " between\n", " among ", "between:"]
+        .iter()
+        .filter_map(|k| lower.find(k).map(|i| i + k.len()))
+        .min()
+    else {
+        return Vec::new();
+    };
+    let region_end = ["whereas", "recitals", "now, therefore", "background"]
+        .iter()
+        .filter_map(|stop| lower[region_start..].find(stop).map(|i| region_start + i))
+        .min()
+        .unwrap_or(opening_end)
+        .min(region_start + 2500)
+        .min(opening_end);
+    let mut region_end = region_end;
+    while !text.is_char_boundary(region_end) {
+        region_end -= 1;
+    }
+    let mut parties = Vec::new();
+    let mut cursor = region_start;
+    let mut at = region_start;
+    while at < region_end {
+        let Some(open) = text[at..region_end].find('(').map(|i| at + i) else { break };
+        let Some(close) = closing_paren(text, open, region_end) else { break };
+        at = close + 1;
+        let terms = quoted_terms(&text[open + 1..close]);
+        if terms.is_empty() {
+            continue; // "(USA)", "(the Company's address)"
+        }
+        let is_party_term = |t: &String| !NOT_A_PARTY.contains(&t.to_lowercase().as_str());
+        if !terms.iter().any(is_party_term) {
+            cursor = close + 1;
+            continue;
+        }
+        if let Some((start, name)) = party_name(text, cursor, open) {
+            let mut names = terms.into_iter().filter(is_party_term);
+            let short_name = names.next();
+            parties.push(Party { end: start + name.len(), name, short_name, aliases: names.collect(), start });
+        }
+        cursor = close + 1;
+        if parties.len() >= 8 {
+            break;
+        }
+    }
+    parties
+}
+
+fn closing_paren(text: &str, open: usize, limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text[open..limit.min(open + 400)].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Words in straight or curly double quotes.
+fn quoted_terms(inside: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for c in inside.chars() {
+        match (c, current.as_mut()) {
+            ('"' | '“' | '”', None) => current = Some(String::new()),
+            ('"' | '“' | '”', Some(term)) => {
+                let term = term.trim().trim_end_matches([',', '.']).to_owned();
+                if !term.is_empty() && term.len() <= 60 {
+                    out.push(term);
+                }
+                current = None;
+            }
+            (c, Some(term)) => term.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The party's name in `text[from..to]`: leading joiners dropped, cut before its description.
+fn party_name(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
+    let chunk = &text[from..to];
+    let mut start = from + (chunk.len() - chunk.trim_start_matches([' ', '\n', '\t', ',', ';', ':']).len());
+    loop {
+        let rest = text[start..to].to_ascii_lowercase();
+        let Some(joiner) =
+            ["and ", "and\n", "the ", "between ", "1. ", "2. ", "(1) ", "(2) "].iter().find(|j| rest.starts_with(**j))
+        else {
+            break;
+        };
+        start += joiner.len();
+        start += text[start..to].len() - text[start..to].trim_start().len();
+    }
+    let rest = &text[start..to];
+    let lower = rest.to_ascii_lowercase();
+    let cut = NAME_ENDS.iter().filter_map(|end| lower.find(end)).min().unwrap_or(rest.len());
+    let name = rest[..cut].split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = name.trim_end_matches([',', ' ', ';']).to_owned();
+    let words = name.split_whitespace().count();
+    (!name.is_empty() && (1..=12).contains(&words)).then_some((start, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parties_with_their_short_names() {
+        let text = "MASTER SUPPLY AGREEMENT\n\nTHIS AGREEMENT (\"Agreement\") is made as of 31 October 2019 \
+            (\"Effective Date\") by and between Premier Nutrition Company, LLC, a Delaware limited liability \
+            company located at 1222 67th Street (\"Buyer\" or \"PNC\"), and Fonterra (USA) Inc., a California \
+            corporation (\"Supplier\") (each a \"Party\", collectively \"Parties\").\n\nWHEREAS the parties";
+        let parties = find_parties(text);
+        assert_eq!(parties.len(), 2, "{parties:?}");
+        assert_eq!(parties[0].name, "Premier Nutrition Company, LLC");
+        assert_eq!(parties[0].short_name.as_deref(), Some("Buyer"));
+        assert_eq!(parties[0].aliases, ["PNC"]);
+        assert_eq!(parties[1].name, "Fonterra (USA) Inc.");
+        assert_eq!(parties[1].short_name.as_deref(), Some("Supplier"));
+        assert_eq!(&text[parties[1].start..parties[1].end], "Fonterra (USA) Inc.");
+    }
+
+    #[test]
+    fn no_parties_block_gives_nothing() {
+        assert!(find_parties("Terms of Service. These terms apply to you.").is_empty());
+    }
+}
