@@ -7,6 +7,7 @@
 pub mod classify;
 pub mod eval;
 pub mod extract;
+pub mod playbook;
 pub mod review;
 pub mod segment;
 pub mod terms;

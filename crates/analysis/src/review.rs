@@ -1,14 +1,18 @@
-//! A review: the extracted document, its clauses by CUAD category with evidence offsets,
-//! and the engine that made it. (Key terms, playbook risks and the summary come next.)
+//! A review: the extracted document, its clauses by CUAD category with evidence offsets, its
+//! key terms, the playbook's findings (risks), a summary with recommendations, and the
+//! engine that made it. Everything here is deterministic: the same bytes, model and playbook
+//! give the same review.
 
 use serde::Serialize;
 
 use crate::classify::Model;
 use crate::extract::{Extracted, Format};
+use crate::playbook::{Finding, FoundClause, Playbook, Side};
 use crate::segment::segments;
+use crate::terms::Terms;
 
-/// Version of the JSON schema of [`Review`].
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON schema of [`Review`] (documented in `docs/review-schema.md`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 pub struct Engine {
@@ -32,38 +36,82 @@ pub struct Clause {
     pub confidence: f32,
 }
 
+/// Which playbook the risks come from, and for which side.
+#[derive(Debug, Serialize)]
+pub struct PlaybookUsed {
+    pub name: String,
+    pub side: Option<Side>,
+}
+
+/// One row of the key-terms table.
+#[derive(Debug, Serialize)]
+pub struct KeyTermRow {
+    pub term: &'static str,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub key_terms: Vec<KeyTermRow>,
+    /// The most severe findings, most severe first: "high: title: detail".
+    pub top_risks: Vec<String>,
+    /// What to ask for, in the order of the risks.
+    pub recommendations: Vec<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Review {
     pub schema_version: u32,
     pub format: Format,
     pub clauses: Vec<Clause>,
     /// Key terms with their normalised values and offsets.
-    pub terms: crate::terms::Terms,
+    pub terms: Terms,
+    /// Playbook findings, most severe first.
+    pub risks: Vec<Finding>,
+    pub playbook: PlaybookUsed,
+    pub summary: Summary,
     pub warnings: Vec<String>,
     pub engine: Engine,
 }
 
-/// Reviews an extracted document with the clause model.
-pub fn review(extracted: &Extracted, model: &Model) -> Review {
-    let segments = segments(&extracted.text);
+/// How many risks the summary lists.
+const TOP_RISKS: usize = 5;
+
+/// Reviews an extracted document with the clause model and a playbook, for a side.
+pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: Option<Side>) -> Review {
+    let text = &extracted.text;
+    let segments = segments(text);
     let mut clauses: Vec<Clause> = model
-        .predict(&extracted.text, &segments)
+        .predict(text, &segments)
         .into_iter()
         .map(|p| Clause {
             category: p.category,
             start: p.segment.start,
             end: p.segment.end,
             page: extracted.page_of(p.segment.start),
-            text: p.segment.text(&extracted.text).to_owned(),
+            text: p.segment.text(text).to_owned(),
             confidence: (p.confidence * 1000.0).round() / 1000.0,
         })
         .collect();
     clauses.sort_by(|a, b| a.start.cmp(&b.start).then(b.confidence.total_cmp(&a.confidence)));
+    let terms = crate::terms::key_terms(text);
+    let found: Vec<FoundClause> =
+        clauses.iter().map(|c| FoundClause { category: c.category, start: c.start, end: c.end }).collect();
+    let mut risks = playbook.check(text, &found, &terms, side);
+    for risk in &mut risks {
+        if let Some(citation) = &mut risk.citation {
+            citation.page = extracted.page_of(citation.start);
+        }
+    }
+    let summary = summarise(&terms, &risks);
     Review {
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
         clauses,
-        terms: crate::terms::key_terms(&extracted.text),
+        terms,
+        risks,
+        playbook: PlaybookUsed { name: playbook.name.clone(), side },
+        summary,
         warnings: extracted.warnings.clone(),
         engine: Engine {
             name: "contract-reviewer",
@@ -71,5 +119,102 @@ pub fn review(extracted: &Extracted, model: &Model) -> Review {
             classifier: "hashed n-gram logistic regression (CUAD dev, train part)",
             model: None,
         },
+    }
+}
+
+/// The key-terms table, top risks and recommendations.
+pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
+    let mut rows = Vec::new();
+    let mut row = |term: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            rows.push(KeyTermRow { term, value });
+        }
+    };
+    for (i, party) in terms.parties.iter().enumerate() {
+        let label = if i == 0 { "Party" } else { "Other party" };
+        let value = match &party.short_name {
+            Some(short) => format!("{} (\"{short}\")", party.name),
+            None => party.name.clone(),
+        };
+        row(label, Some(value));
+    }
+    row("Agreement date", terms.agreement_date.as_ref().map(|t| t.value.clone()));
+    row("Effective date", terms.effective_date.as_ref().map(|t| t.value.clone()));
+    row("Expiration date", terms.expiration_date.as_ref().map(|t| t.value.clone()));
+    row("Initial term", terms.initial_term.as_ref().map(|p| p.value.clone()));
+    row("Renewal term", terms.renewal_term.as_ref().map(|p| p.value.clone()));
+    row("Auto-renewal", terms.auto_renewal.as_ref().map(|_| "yes".to_owned()));
+    row("Notice of non-renewal", terms.non_renewal_notice.as_ref().map(|p| p.value.clone()));
+    row("Termination notice", terms.termination_notice.as_ref().map(|p| p.value.clone()));
+    row("Governing law", terms.governing_law.as_ref().map(|t| t.value.clone()));
+    row("Venue", terms.venue.as_ref().map(|t| t.value.clone()));
+    row(
+        "Liability cap",
+        terms.liability_cap.as_ref().map(|cap| match (&cap.amount, cap.months_of_fees) {
+            (Some(m), Some(months)) => format!("{} / {months} months of fees", m.text),
+            (Some(m), None) => m.text.clone(),
+            (None, Some(months)) => format!("{months} months of fees"),
+            (None, None) => "fees paid".to_owned(),
+        }),
+    );
+    row("Payment terms", terms.payment_terms.as_ref().map(|p| p.value.clone()));
+    row("Non-compete", terms.non_compete.as_ref().map(|p| p.value.clone()));
+    let largest = terms.amounts.iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
+    row("Largest amount", largest.map(|m| m.text.clone()));
+    let top_risks =
+        risks.iter().take(TOP_RISKS).map(|r| format!("{}: {}: {}", severity_word(r), r.title, r.detail)).collect();
+    let recommendations = risks.iter().map(|r| format!("{} Proposed language: \"{}\"", r.title, r.fallback)).collect();
+    Summary { key_terms: rows, top_risks, recommendations }
+}
+
+fn severity_word(finding: &Finding) -> &'static str {
+    match finding.severity {
+        crate::playbook::Severity::High => "high",
+        crate::playbook::Severity::Medium => "medium",
+        crate::playbook::Severity::Low => "low",
+    }
+}
+
+/// The built-in playbook suited to the document: the NDA playbook when its opening calls it
+/// a non-disclosure or confidentiality agreement, else the default.
+pub fn suggested_playbook(text: &str) -> &'static str {
+    let mut end = text.len().min(1500);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let opening = text[..end].to_ascii_lowercase();
+    let nda = ["non-disclosure", "nondisclosure", "confidentiality agreement", "mutual nda", "confidential disclosure"];
+    if nda.iter().any(|cue| opening.contains(cue)) {
+        "nda"
+    } else {
+        "default"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_carries_risks_summary_and_the_playbook_used() {
+        let text = "SERVICES AGREEMENT\n\nThis Agreement is governed by the laws of the Cayman Islands.\n";
+        let extracted = crate::extract(text.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let model = Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = Playbook::built_in("default").expect("playbook");
+        let review = review(&extracted, &model, &playbook, Some(Side::Customer));
+        assert_eq!(review.playbook.name, playbook.name);
+        assert!(review.risks.iter().any(|r| r.rule == "cap-missing" && r.citation.is_none()));
+        let law = review.risks.iter().find(|r| r.rule == "governing-law").expect("law finding");
+        let cited = law.citation.as_ref().expect("citation");
+        assert_eq!(&text[cited.start..cited.end], "Cayman Islands");
+        assert!(review.summary.key_terms.iter().any(|r| r.term == "Governing law" && r.value == "Cayman Islands"));
+        assert_eq!(review.summary.recommendations.len(), review.risks.len());
+        assert!(review.summary.top_risks[0].starts_with("high: "));
+    }
+
+    #[test]
+    fn ndas_get_the_nda_playbook() {
+        assert_eq!(suggested_playbook("MUTUAL NON-DISCLOSURE AGREEMENT\nThis agreement"), "nda");
+        assert_eq!(suggested_playbook("MASTER SERVICES AGREEMENT"), "default");
     }
 }

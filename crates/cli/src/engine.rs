@@ -7,8 +7,11 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use cr_analysis::classify::{self, Example, Model, CATEGORIES};
 use cr_analysis::eval::{self, LabelledContract, PredictedSpan};
+use cr_analysis::playbook::{Playbook, Side};
 use cr_analysis::segment::{segments, Segment};
 use cr_analysis::{extract, Limits};
+
+use crate::report;
 
 /// Where `train` writes by default and the other commands look first.
 pub const DEFAULT_MODEL: &str = "models/clauses.bin";
@@ -41,27 +44,75 @@ fn extract_file(file: &Path) -> anyhow::Result<cr_analysis::Extracted> {
     extract(&bytes, &name, &Limits::default()).with_context(|| format!("extracting {}", file.display()))
 }
 
-pub fn review_command(files: &[PathBuf], json: bool, model: Option<&Path>) -> anyhow::Result<()> {
-    let model = load_model(model)?;
-    if json && files.len() > 1 {
+/// What a review runs with: the clause model, the playbook (None: the built-in one suited to
+/// each document) and the side.
+pub struct ReviewOptions {
+    pub model: Model,
+    pub playbook: Option<Playbook>,
+    pub side: Option<Side>,
+}
+
+impl ReviewOptions {
+    /// `playbook`: "auto" (or none), a built-in name ("default", "nda") or a TOML file.
+    pub fn load(model: Option<&Path>, playbook: Option<&str>, side: Option<&str>) -> anyhow::Result<ReviewOptions> {
+        let playbook = match playbook {
+            None | Some("auto") => None,
+            Some(name) => Some(match Playbook::built_in(name) {
+                Some(built_in) => built_in,
+                None => {
+                    let text = std::fs::read_to_string(name).with_context(|| {
+                        format!("reading the playbook {name} (built-in playbooks: default, nda, or auto)")
+                    })?;
+                    Playbook::from_toml(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+                }
+            }),
+        };
+        let side = side.map(Side::parse).transpose().map_err(anyhow::Error::msg)?;
+        Ok(ReviewOptions { model: load_model(model)?, playbook, side })
+    }
+
+    fn review(&self, extracted: &cr_analysis::Extracted) -> anyhow::Result<cr_analysis::Review> {
+        let suggested;
+        let playbook = match &self.playbook {
+            Some(playbook) => playbook,
+            None => {
+                let name = cr_analysis::review::suggested_playbook(&extracted.text);
+                suggested = Playbook::built_in(name).with_context(|| format!("built-in playbook {name}"))?;
+                &suggested
+            }
+        };
+        Ok(cr_analysis::review(extracted, &self.model, playbook, self.side))
+    }
+}
+
+/// How `review` prints a single contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Terminal,
+    Json,
+    Markdown,
+}
+
+pub fn review_command(files: &[PathBuf], output: Output, options: &ReviewOptions) -> anyhow::Result<()> {
+    if output == Output::Json && files.len() > 1 {
         let mut reviews = Vec::new();
         for file in files {
-            reviews.push(review_json(file, &model));
+            reviews.push(review_json(file, options));
         }
         println!("{}", serde_json::to_string_pretty(&reviews)?);
         return Ok(());
     }
     for file in files {
-        review_one(file, json, &model)?;
+        review_one(file, output, options)?;
     }
     Ok(())
 }
 
 /// A review as JSON, or the file's error in the same place.
-fn review_json(file: &Path, model: &Model) -> serde_json::Value {
-    match extract_file(file) {
-        Ok(extracted) => {
-            let mut value = serde_json::to_value(cr_analysis::review(&extracted, model)).unwrap_or_default();
+fn review_json(file: &Path, options: &ReviewOptions) -> serde_json::Value {
+    match extract_file(file).and_then(|extracted| options.review(&extracted)) {
+        Ok(review) => {
+            let mut value = serde_json::to_value(review).unwrap_or_default();
             value["file"] = serde_json::Value::String(file.display().to_string());
             value
         }
@@ -89,8 +140,7 @@ fn error_code(err: &anyhow::Error) -> &'static str {
 
 /// Reviews many files into `out/<stem>.json`, with progress on stderr; fails (after doing
 /// every file) when any file failed.
-pub fn review_batch(files: &[PathBuf], out: &Path, model: Option<&Path>) -> anyhow::Result<()> {
-    let model = load_model(model)?;
+pub fn review_batch(files: &[PathBuf], out: &Path, options: &ReviewOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut used = std::collections::HashSet::new();
     let mut failed = 0;
@@ -102,7 +152,7 @@ pub fn review_batch(files: &[PathBuf], out: &Path, model: Option<&Path>) -> anyh
             name = format!("{stem}-{n}.json");
             n += 1;
         }
-        let review = review_json(file, &model);
+        let review = review_json(file, options);
         let ok = review.get("error").is_none();
         failed += usize::from(!ok);
         let target = out.join(&name);
@@ -124,48 +174,17 @@ pub fn review_batch(files: &[PathBuf], out: &Path, model: Option<&Path>) -> anyh
     Ok(())
 }
 
-fn review_one(file: &Path, json: bool, model: &Model) -> anyhow::Result<()> {
+fn review_one(file: &Path, output: Output, options: &ReviewOptions) -> anyhow::Result<()> {
     let extracted = extract_file(file)?;
-    let review = cr_analysis::review(&extracted, model);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&review)?);
-        return Ok(());
-    }
-    println!("{} ({:?}, {} bytes of text)", file.display(), review.format, extracted.text.len());
-    let mut by_category: Vec<(&str, Vec<&cr_analysis::review::Clause>)> = Vec::new();
-    for clause in &review.clauses {
-        match by_category.iter_mut().find(|(c, _)| *c == clause.category) {
-            Some((_, list)) => list.push(clause),
-            None => by_category.push((clause.category, vec![clause])),
+    let review = options.review(&extracted)?;
+    let title = file.display().to_string();
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&review)?),
+        Output::Markdown => print!("{}", report::markdown(&review, &title)),
+        Output::Terminal => {
+            print!("{}", report::terminal(&review, &title, extracted.text.len(), &report::Style::detect()))
         }
     }
-    by_category.sort_by_key(|(c, _)| CATEGORIES.iter().position(|x| x == c));
-    println!("\nClauses found in {} of {} categories:", by_category.len(), CATEGORIES.len());
-    for (category, clauses) in &by_category {
-        let best = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)).copied();
-        if let Some(best) = best {
-            let page = best.page.map(|p| format!(", p. {p}")).unwrap_or_default();
-            let excerpt: String = best.text.chars().take(110).collect();
-            println!("  {category:<36} {:>3} × ({:.2}{page})  {excerpt}", clauses.len(), best.confidence);
-        }
-    }
-    let missing: Vec<&str> =
-        CATEGORIES.iter().copied().filter(|c| !by_category.iter().any(|(found, _)| found == c)).collect();
-    println!("\nNot found: {}", missing.join(", "));
-    let show = |name: &str, term: &Option<cr_analysis::terms::Term>| {
-        if let Some(term) = term {
-            println!("  {name:<16} {}", term.value);
-        }
-    };
-    let terms = &review.terms;
-    if terms.governing_law.is_none() && terms.agreement_date.is_none() && terms.effective_date.is_none() {
-        println!("\nKey terms: none found (governing law, agreement and effective dates are read so far)");
-    } else {
-        println!("\nKey terms:");
-    }
-    show("Governing law", &review.terms.governing_law);
-    show("Agreement date", &review.terms.agreement_date);
-    show("Effective date", &review.terms.effective_date);
     for warning in &review.warnings {
         eprintln!("warning: {warning}");
     }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use cr_server::{Application, Config};
 
 mod engine;
+mod report;
 
 // The request paths allocate many small buffers across threads; mimalloc measured faster
 // than glibc malloc on the cache-miss benchmark (see bench/README.md).
@@ -48,9 +49,20 @@ enum Command {
         /// The contract(s).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Print the review as JSON (schema_version 1).
-        #[arg(long)]
+        /// Print the review as JSON (schema_version 2, see docs/review-schema.md).
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print the review as Markdown.
+        #[arg(long)]
+        markdown: bool,
+        /// Playbook: "auto" (the NDA playbook for NDAs, else the default), "default", "nda",
+        /// or a TOML file of your own (see playbooks/default.toml).
+        #[arg(long, default_value = "auto")]
+        playbook: String,
+        /// Your side, for the playbook: customer, vendor, disclosing or receiving (default:
+        /// no side, every rule applies).
+        #[arg(long)]
+        side: Option<String>,
         /// Write one `<file stem>.json` per contract into this folder (implies --json); a file
         /// that fails gets its error in its JSON and the run goes on.
         #[arg(long)]
@@ -131,10 +143,18 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
-        Command::Review { files, json, out, model } => match out {
-            Some(out) => engine::review_batch(&files, &out, model.as_deref()),
-            None => engine::review_command(&files, json, model.as_deref()),
-        },
+        Command::Review { files, json, markdown, playbook, side, out, model } => {
+            let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref())?;
+            let output = match (json, markdown) {
+                (true, _) => engine::Output::Json,
+                (_, true) => engine::Output::Markdown,
+                _ => engine::Output::Terminal,
+            };
+            match out {
+                Some(out) => engine::review_batch(&files, &out, &options),
+                None => engine::review_command(&files, output, &options),
+            }
+        }
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, epochs } => engine::train_command(&dir, &out, epochs),
         Command::Eval { dir, all, trained, json, model } => {

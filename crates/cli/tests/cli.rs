@@ -23,7 +23,7 @@ fn review_json_follows_the_schema_and_offsets_index_the_file() {
     let path = repo("examples/contracts/commonpaper_CSA.md");
     let file = std::fs::read_to_string(&path).expect("example");
     let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
-    assert_eq!(review["schema_version"], 1);
+    assert_eq!(review["schema_version"], 2);
     assert_eq!(review["format"], "markdown");
     assert!(review["engine"]["version"].is_string());
     let clauses = review["clauses"].as_array().expect("clauses");
@@ -123,4 +123,70 @@ fn many_files_are_reviewed_into_a_folder_and_a_bad_one_does_not_stop_the_run() {
     assert_eq!(read("pdfjs_scan-bad.json")["error"]["code"], "no_text_layer");
     let progress = String::from_utf8_lossy(&output.stderr);
     assert!(progress.contains("[3/3]") && progress.contains("1 reviewed, 2 failed"), "{progress}");
+}
+
+#[test]
+fn risks_cite_the_text_and_the_summary_recommends_fallbacks() {
+    let path = repo("examples/contracts/commonpaper_CSA.md");
+    let file = std::fs::read_to_string(&path).expect("example");
+    let review = json_of(&run(&["review", "--json", "--side", "customer", path.to_str().expect("utf8")]));
+    assert_eq!(review["playbook"]["name"], "Default commercial playbook");
+    assert_eq!(review["playbook"]["side"], "customer");
+    let risks = review["risks"].as_array().expect("risks");
+    assert!(!risks.is_empty());
+    let severities: Vec<&str> = risks.iter().filter_map(|r| r["severity"].as_str()).collect();
+    let rank = |s: &str| ["high", "medium", "low"].iter().position(|x| *x == s).expect("severity");
+    assert!(severities.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "most severe first: {severities:?}");
+    for risk in risks {
+        assert!(risk["fallback"].as_str().is_some_and(|f| !f.is_empty()));
+        if let Some(citation) = risk["citation"].as_object() {
+            let (start, end) =
+                (citation["start"].as_u64().expect("start") as usize, citation["end"].as_u64().expect("end") as usize);
+            assert_eq!(citation["text"].as_str(), Some(&file[start..end]));
+        } else {
+            assert!(
+                risk["detail"].as_str().is_some_and(|d| d.contains("No ")),
+                "a risk without a citation says what is missing"
+            );
+        }
+    }
+    assert_eq!(review["summary"]["recommendations"].as_array().map(Vec::len), Some(risks.len()));
+    assert!(review["summary"]["key_terms"].as_array().is_some_and(|rows| !rows.is_empty()));
+    // The vendor's reading of the same contract applies other rules.
+    let vendor = json_of(&run(&["review", "--json", "--side", "vendor", path.to_str().expect("utf8")]));
+    assert_ne!(vendor["risks"], review["risks"]);
+}
+
+#[test]
+fn an_nda_is_read_with_the_nda_playbook_and_markdown_is_offered() {
+    let path = repo("examples/contracts/bonterms_Mutual-NDA-Version-1.pdf");
+    let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
+    assert_eq!(review["playbook"]["name"], "NDA playbook");
+    let output = run(&["review", "--markdown", "--playbook", "default", path.to_str().expect("utf8")]);
+    assert!(output.status.success());
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    for heading in ["# Review: ", "## Key terms", "## Top risks", "## Findings", "## Clauses", "*Propose:*"] {
+        assert!(markdown.contains(heading), "{heading} missing from\n{markdown}");
+    }
+    assert!(markdown.contains("Default commercial playbook"));
+    assert!(!markdown.contains("\x1b["), "no colours outside a terminal");
+}
+
+#[test]
+fn a_bad_playbook_or_side_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let playbook = dir.path().join("mine.toml");
+    let text = std::fs::read_to_string(repo("playbooks/default.toml")).expect("default playbook");
+    std::fs::write(&playbook, text.replacen("category = \"Cap on Liability\"", "category = \"Liability Cap\"", 1))
+        .expect("write");
+    let contract = repo("examples/contracts/commonpaper_CSA.md");
+    let output = run(&["review", "--playbook", playbook.to_str().expect("utf8"), contract.to_str().expect("utf8")]);
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("Liability Cap") && message.contains("cap-missing"), "{message}");
+    let output = run(&["review", "--side", "landlord", contract.to_str().expect("utf8")]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown side"));
+    let missing = run(&["review", "--playbook", "no-such-playbook.toml", contract.to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("built-in playbooks"));
 }

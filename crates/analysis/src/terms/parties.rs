@@ -150,7 +150,9 @@ fn party_name(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
     let name = rest[..cut].split_whitespace().collect::<Vec<_>>().join(" ");
     let name = name.trim_end_matches([',', ' ', ';']).to_owned();
     let words = name.split_whitespace().count();
-    (!name.is_empty() && (1..=12).contains(&words)).then_some((start, name))
+    // A name starts like one ("Acme", "3M"); "is designed to allow each party" does not.
+    let looks_like_a_name = name.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit());
+    (looks_like_a_name && (1..=12).contains(&words)).then_some((start, name))
 }
 
 #[cfg(test)]
@@ -176,5 +178,8 @@ mod tests {
     #[test]
     fn no_parties_block_gives_nothing() {
         assert!(find_parties("Terms of Service. These terms apply to you.").is_empty());
+        let roles =
+            "This NDA is designed to allow each party (\"Discloser\") to disclose to the other (\"Recipient\").";
+        assert!(find_parties(&format!("Exchanges between parties. {roles}")).is_empty());
     }
 }

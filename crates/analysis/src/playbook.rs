@@ -1,0 +1,545 @@
+//! Playbooks: a legal team's positions, written as TOML (`playbooks/*.toml`), checked
+//! against a review. Each rule says what to look for (a clause that must be there or must
+//! not, a threshold on a key term, a governing law outside an allowed list, …), how much it
+//! matters, why, and the language to propose instead. A finding cites the clause it is about
+//! (offsets, page) or says what is missing.
+//!
+//! A playbook is validated when it is loaded: unknown fields, unknown categories, checks or
+//! sides are errors naming the rule, so a typo cannot silently switch a rule off.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::CATEGORIES;
+use crate::terms::{Period, Terms};
+
+/// The playbooks shipped with the engine: (name, TOML).
+pub const BUILT_IN: [(&str, &str); 2] = [
+    ("default", include_str!("../../../playbooks/default.toml")),
+    ("nda", include_str!("../../../playbooks/nda.toml")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+/// Whose interests the review takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Customer,
+    Vendor,
+    Disclosing,
+    Receiving,
+}
+
+impl Side {
+    pub fn parse(text: &str) -> Result<Side, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "customer" => Ok(Side::Customer),
+            "vendor" => Ok(Side::Vendor),
+            "disclosing" => Ok(Side::Disclosing),
+            "receiving" => Ok(Side::Receiving),
+            other => Err(format!("unknown side {other:?}: expected customer, vendor, disclosing or receiving")),
+        }
+    }
+
+    fn other(self) -> Side {
+        match self {
+            Side::Customer => Side::Vendor,
+            Side::Vendor => Side::Customer,
+            Side::Disclosing => Side::Receiving,
+            Side::Receiving => Side::Disclosing,
+        }
+    }
+}
+
+/// Words contracts use to name a party in a role.
+const ROLE_WORDS: [(Side, &[&str]); 4] = [
+    (
+        Side::Customer,
+        &[
+            "customer",
+            "client",
+            "licensee",
+            "buyer",
+            "purchaser",
+            "subscriber",
+            "distributor",
+            "reseller",
+            "franchisee",
+        ],
+    ),
+    (
+        Side::Vendor,
+        &[
+            "vendor",
+            "supplier",
+            "provider",
+            "licensor",
+            "seller",
+            "contractor",
+            "consultant",
+            "manufacturer",
+            "franchisor",
+        ],
+    ),
+    (Side::Disclosing, &["disclosing party", "discloser"]),
+    (Side::Receiving, &["receiving party", "recipient"]),
+];
+
+/// A key term a threshold can apply to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodTerm {
+    InitialTerm,
+    RenewalTerm,
+    NonRenewalNotice,
+    TerminationNotice,
+    PaymentTerms,
+    NonCompete,
+}
+
+impl PeriodTerm {
+    fn pick(self, terms: &Terms) -> Option<&Period> {
+        match self {
+            PeriodTerm::InitialTerm => terms.initial_term.as_ref(),
+            PeriodTerm::RenewalTerm => terms.renewal_term.as_ref(),
+            PeriodTerm::NonRenewalNotice => terms.non_renewal_notice.as_ref(),
+            PeriodTerm::TerminationNotice => terms.termination_notice.as_ref(),
+            PeriodTerm::PaymentTerms => terms.payment_terms.as_ref(),
+            PeriodTerm::NonCompete => terms.non_compete.as_ref(),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            PeriodTerm::InitialTerm => "initial term",
+            PeriodTerm::RenewalTerm => "renewal term",
+            PeriodTerm::NonRenewalNotice => "notice of non-renewal",
+            PeriodTerm::TerminationNotice => "termination notice",
+            PeriodTerm::PaymentTerms => "payment terms",
+            PeriodTerm::NonCompete => "non-compete",
+        }
+    }
+}
+
+/// What a rule checks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum Check {
+    /// A clause of this CUAD category must be present.
+    Required { category: String },
+    /// A clause of this CUAD category must not be present.
+    Forbidden { category: String },
+    /// The liability cap, in months of fees, must be at least `months`. A cap stated only as
+    /// an amount is not judged (the fees are not known).
+    CapBelowMonthsOfFees { months: u32 },
+    /// The period must be at least `days` long (when the contract has it).
+    PeriodBelow { term: PeriodTerm, days: u32 },
+    /// The period must be at most `days` long (when the contract has it).
+    PeriodAbove { term: PeriodTerm, days: u32 },
+    /// The contract renews itself unless a party objects.
+    AutoRenewal,
+    /// The governing law must be one of `allowed` (compared case-insensitively).
+    GoverningLawOutside { allowed: Vec<String> },
+    /// The other party (or, with no side chosen, one party alone) may terminate for convenience.
+    TerminationForConvenienceByOtherParty,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub rationale: String,
+    /// Suggested language to propose instead.
+    pub fallback: String,
+    /// The sides this rule protects; empty: every side.
+    pub sides: Vec<Side>,
+    #[serde(flatten)]
+    pub check: Check,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Playbook {
+    pub name: String,
+    pub description: String,
+    pub rules: Vec<Rule>,
+}
+
+/// The names of the checks, as written in `check = "…"`.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CheckName {
+    Required,
+    Forbidden,
+    CapBelowMonthsOfFees,
+    PeriodBelow,
+    PeriodAbove,
+    AutoRenewal,
+    GoverningLawOutside,
+    TerminationForConvenienceByOtherParty,
+}
+
+/// A rule as written: one flat table (serde cannot refuse unknown fields of a flattened
+/// enum, so the check's settings are read here and the check built from them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    title: String,
+    severity: Severity,
+    rationale: String,
+    fallback: String,
+    #[serde(default)]
+    sides: Vec<Side>,
+    check: CheckName,
+    category: Option<String>,
+    months: Option<u32>,
+    term: Option<PeriodTerm>,
+    days: Option<u32>,
+    allowed: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaybook {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+impl RawRule {
+    fn into_rule(self) -> Result<Rule, String> {
+        let id = self.id.clone();
+        let need = |what: &str| format!("invalid playbook: rule {id:?} needs `{what}` for its check");
+        let category = || -> Result<String, String> {
+            let category = self.category.clone().ok_or_else(|| need("category"))?;
+            if CATEGORIES.contains(&category.as_str()) {
+                Ok(category)
+            } else {
+                Err(format!(
+                    "invalid playbook: rule {id:?} names the category {category:?}, which is not one of the 41 CUAD \
+                     categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
+                ))
+            }
+        };
+        let check = match self.check {
+            CheckName::Required => Check::Required { category: category()? },
+            CheckName::Forbidden => Check::Forbidden { category: category()? },
+            CheckName::CapBelowMonthsOfFees => {
+                Check::CapBelowMonthsOfFees { months: self.months.ok_or_else(|| need("months"))? }
+            }
+            CheckName::PeriodBelow => Check::PeriodBelow {
+                term: self.term.ok_or_else(|| need("term"))?,
+                days: self.days.ok_or_else(|| need("days"))?,
+            },
+            CheckName::PeriodAbove => Check::PeriodAbove {
+                term: self.term.ok_or_else(|| need("term"))?,
+                days: self.days.ok_or_else(|| need("days"))?,
+            },
+            CheckName::AutoRenewal => Check::AutoRenewal,
+            CheckName::GoverningLawOutside => {
+                Check::GoverningLawOutside { allowed: self.allowed.clone().ok_or_else(|| need("allowed"))? }
+            }
+            CheckName::TerminationForConvenienceByOtherParty => Check::TerminationForConvenienceByOtherParty,
+        };
+        Ok(Rule {
+            id: self.id,
+            title: self.title,
+            severity: self.severity,
+            rationale: self.rationale,
+            fallback: self.fallback,
+            sides: self.sides,
+            check,
+        })
+    }
+}
+
+/// Where a finding points in the text.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Citation {
+    pub start: usize,
+    pub end: usize,
+    pub page: Option<u32>,
+    pub text: String,
+}
+
+/// A rule the contract breaks.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub title: String,
+    /// What was found (or not), in words.
+    pub detail: String,
+    pub rationale: String,
+    pub fallback: String,
+    /// The clause or term the finding is about; `None` when it is about something missing.
+    pub citation: Option<Citation>,
+}
+
+/// A clause as the playbook sees it.
+pub struct FoundClause<'a> {
+    pub category: &'a str,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Playbook {
+    /// Parses and validates a playbook.
+    pub fn from_toml(text: &str) -> Result<Playbook, String> {
+        let raw: RawPlaybook = toml::from_str(text).map_err(|e| format!("invalid playbook: {e}"))?;
+        if raw.rule.is_empty() {
+            return Err("invalid playbook: it has no [[rule]]".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut rules = Vec::with_capacity(raw.rule.len());
+        for rule in raw.rule {
+            if !seen.insert(rule.id.clone()) {
+                return Err(format!("invalid playbook: rule id {:?} is used twice", rule.id));
+            }
+            rules.push(rule.into_rule()?);
+        }
+        Ok(Playbook { name: raw.name, description: raw.description, rules })
+    }
+
+    /// A built-in playbook by name.
+    pub fn built_in(name: &str) -> Option<Playbook> {
+        BUILT_IN.iter().find(|(n, _)| *n == name).and_then(|(_, text)| Playbook::from_toml(text).ok())
+    }
+
+    /// The findings for a contract, most severe first, then in text order.
+    pub fn check(&self, text: &str, clauses: &[FoundClause], terms: &Terms, side: Option<Side>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for rule in &self.rules {
+            if let Some(side) = side {
+                if !rule.sides.is_empty() && !rule.sides.contains(&side) {
+                    continue;
+                }
+            }
+            let cite =
+                |start: usize, end: usize| Some(Citation { start, end, page: None, text: text[start..end].to_owned() });
+            let found = |detail: String, citation: Option<Citation>| Finding {
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                title: rule.title.clone(),
+                detail,
+                rationale: rule.rationale.clone(),
+                fallback: rule.fallback.clone(),
+                citation,
+            };
+            match &rule.check {
+                Check::Required { category } => {
+                    if !clauses.iter().any(|c| c.category == category) {
+                        findings.push(found(format!("No {category} clause was found."), None));
+                    }
+                }
+                Check::Forbidden { category } => {
+                    if let Some(c) = clauses.iter().find(|c| c.category == category) {
+                        findings.push(found(format!("A {category} clause was found."), cite(c.start, c.end)));
+                    }
+                }
+                Check::CapBelowMonthsOfFees { months } => {
+                    if let Some(cap) = &terms.liability_cap {
+                        if let Some(cap_months) = cap.months_of_fees.filter(|m| m < months) {
+                            findings.push(found(
+                                format!(
+                                    "Liability is capped at {cap_months} months of fees (playbook: at least {months})."
+                                ),
+                                cite(cap.start, cap.end),
+                            ));
+                        }
+                    }
+                }
+                Check::PeriodBelow { term, days } => {
+                    if let Some(p) = term.pick(terms).filter(|p| p.days < *days) {
+                        findings.push(found(
+                            format!("The {} is {} (playbook: at least {days} days).", term.label(), p.value),
+                            cite(p.start, p.end),
+                        ));
+                    }
+                }
+                Check::PeriodAbove { term, days } => {
+                    if let Some(p) = term.pick(terms).filter(|p| p.days > *days) {
+                        findings.push(found(
+                            format!("The {} is {} (playbook: at most {days} days).", term.label(), p.value),
+                            cite(p.start, p.end),
+                        ));
+                    }
+                }
+                Check::AutoRenewal => {
+                    if let Some(renewal) = &terms.auto_renewal {
+                        let notice = terms
+                            .non_renewal_notice
+                            .as_ref()
+                            .map(|p| format!("; notice of non-renewal: {}", p.value))
+                            .unwrap_or_default();
+                        findings.push(found(
+                            format!("The contract renews automatically{notice}."),
+                            cite(renewal.start, renewal.end),
+                        ));
+                    }
+                }
+                Check::GoverningLawOutside { allowed } => {
+                    if let Some(law) = &terms.governing_law {
+                        let ok =
+                            allowed.iter().any(|a| crate::terms::normalise(a) == crate::terms::normalise(&law.value));
+                        if !ok {
+                            findings.push(found(
+                                format!(
+                                    "Governed by the law of {} (playbook allows: {}).",
+                                    law.value,
+                                    allowed.join(", ")
+                                ),
+                                cite(law.start, law.end),
+                            ));
+                        }
+                    }
+                }
+                Check::TerminationForConvenienceByOtherParty => {
+                    for c in clauses.iter().filter(|c| c.category == "Termination for Convenience") {
+                        if let Some(holder) = unilateral_terminator(&text[c.start..c.end], terms, side) {
+                            findings.push(found(
+                                format!("{holder} alone may terminate the contract for convenience."),
+                                cite(c.start, c.end),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        findings.sort_by_key(|f| (f.severity, f.citation.as_ref().map_or(0, |c| c.start)));
+        findings
+    }
+}
+
+/// The party a termination-for-convenience clause gives the right to, when only one party
+/// has it and it is not the reader's side: the words before "may terminate" name it by its
+/// role ("Licensor") or its defined short name.
+fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Option<String> {
+    let lower = clause.to_ascii_lowercase();
+    for (at, _) in lower.match_indices("may terminate").chain(lower.match_indices("shall have the right to terminate"))
+    {
+        let mut from = at.saturating_sub(80);
+        while !lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        let before = &lower[from..at];
+        if ["either party", "each party", "both parties", "any party", "either of the parties"]
+            .iter()
+            .any(|m| before.contains(m))
+        {
+            continue;
+        }
+        // The holder is the role or party named last before the verb.
+        let mut holder: Option<(usize, String, Option<Side>)> = None;
+        let mut consider = |word: &str, name: String, role: Option<Side>| {
+            if let Some(pos) = before.rfind(word) {
+                if holder.as_ref().is_none_or(|(p, _, _)| pos > *p) {
+                    holder = Some((pos, name, role));
+                }
+            }
+        };
+        for (role, words) in ROLE_WORDS {
+            for word in words {
+                consider(word, capitalise(word), Some(role));
+            }
+        }
+        for party in &terms.parties {
+            if let Some(short) = &party.short_name {
+                let role = ROLE_WORDS
+                    .iter()
+                    .find(|(_, words)| words.contains(&short.to_ascii_lowercase().as_str()))
+                    .map(|(r, _)| *r);
+                consider(&short.to_ascii_lowercase(), short.clone(), role);
+            }
+        }
+        let Some((_, name, role)) = holder else { continue };
+        match (side, role) {
+            (Some(side), Some(role)) if role == side.other() => return Some(name),
+            (Some(_), _) => continue,
+            (None, _) => return Some(name),
+        }
+    }
+    None
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clause<'a>(category: &'a str, text: &str, needle: &str) -> FoundClause<'a> {
+        let start = text.find(needle).unwrap_or(0);
+        FoundClause { category, start, end: start + needle.len() }
+    }
+
+    #[test]
+    fn the_built_in_playbooks_load() {
+        for (name, _) in BUILT_IN {
+            let playbook = Playbook::built_in(name).expect(name);
+            assert!(playbook.rules.len() >= 8, "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_playbooks_are_refused_with_the_reason() {
+        let unknown = r#"name = "x"
+[[rule]]
+id = "a"
+title = "t"
+severity = "high"
+rationale = "r"
+fallback = "f"
+check = "required"
+category = "Cap On Liability"
+"#;
+        assert!(Playbook::from_toml(unknown).unwrap_err().contains("Cap On Liability"));
+        let typo = unknown.replace("fallback =", "fallbak =");
+        assert!(Playbook::from_toml(&typo).unwrap_err().contains("fallbak"));
+        let severity = unknown.replace("\"high\"", "\"urgent\"");
+        assert!(Playbook::from_toml(&severity).is_err());
+        assert!(Playbook::from_toml("name = [").is_err());
+    }
+
+    #[test]
+    fn rules_find_missing_forbidden_and_threshold_breaches() {
+        let playbook = Playbook::built_in("default").expect("default");
+        let text = "Licensor may terminate this Agreement for convenience upon ten (10) days notice. \
+                    This Agreement shall automatically renew for successive one (1) year periods unless either party gives notice of non-renewal at least fifteen (15) days prior to the end of the term.\n\
+                    In no event shall Licensor's liability exceed the fees paid in the three (3) months before the claim.\n\
+                    This Agreement is governed by the laws of the Cayman Islands.";
+        let terms = crate::terms::key_terms(text);
+        let clauses = [
+            clause("Termination for Convenience", text, "Licensor may terminate this Agreement for convenience"),
+            clause("Cap on Liability", text, "In no event"),
+        ];
+        let findings = playbook.check(text, &clauses, &terms, Some(Side::Customer));
+        let ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        for expected in ["cap-below-12-months", "governing-law", "termination-for-convenience-by-other-party"] {
+            assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
+        }
+        assert!(ids.contains(&"auto-renewal-short-notice") || ids.contains(&"auto-renewal"), "{ids:?}");
+        let cap = findings.iter().find(|f| f.rule == "cap-below-12-months").expect("cap finding");
+        assert!(cap.citation.as_ref().is_some_and(|c| c.text.starts_with("In no event")));
+        assert!(findings.windows(2).all(|w| w[0].severity <= w[1].severity));
+        // The vendor is the licensor: its own right to terminate is not a risk to it.
+        let vendor = playbook.check(text, &clauses, &terms, Some(Side::Vendor));
+        assert!(!vendor.iter().any(|f| f.rule == "termination-for-convenience-by-other-party"));
+        // Nothing found: the required clauses are reported missing, without a citation.
+        let empty = playbook.check("", &[], &Terms::default(), None);
+        assert!(empty.iter().any(|f| f.rule == "cap-missing" && f.citation.is_none()));
+    }
+}

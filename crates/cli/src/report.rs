@@ -1,0 +1,211 @@
+//! How a review is shown to a person: on the terminal (colours only when stdout is a
+//! terminal and NO_COLOR is unset) and as Markdown (`--markdown`), from the same review the
+//! JSON carries, so the three never disagree.
+
+use std::fmt::Write as _;
+
+use cr_analysis::classify::CATEGORIES;
+use cr_analysis::playbook::Severity;
+use cr_analysis::review::{Clause, Review};
+
+/// ANSI styling, or none.
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    /// Colours when stdout is a terminal and the user has not asked for none.
+    pub fn detect() -> Style {
+        use std::io::IsTerminal;
+        Style { on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        match severity {
+            Severity::High => self.paint("1;31", "HIGH  "),
+            Severity::Medium => self.paint("33", "MEDIUM"),
+            Severity::Low => self.paint("36", "LOW   "),
+        }
+    }
+}
+
+/// Clauses grouped by category, in CUAD order.
+fn by_category(review: &Review) -> Vec<(&'static str, Vec<&Clause>)> {
+    let mut groups: Vec<(&'static str, Vec<&Clause>)> = Vec::new();
+    for clause in &review.clauses {
+        match groups.iter_mut().find(|(c, _)| *c == clause.category) {
+            Some((_, list)) => list.push(clause),
+            None => groups.push((clause.category, vec![clause])),
+        }
+    }
+    groups.sort_by_key(|(c, _)| CATEGORIES.iter().position(|x| x == c));
+    groups
+}
+
+fn excerpt(text: &str, chars: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= chars {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(chars).collect::<String>())
+    }
+}
+
+fn page(page: Option<u32>) -> String {
+    page.map(|p| format!(", p. {p}")).unwrap_or_default()
+}
+
+/// The review for a terminal.
+pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) -> String {
+    let mut out = String::new();
+    let side = review.playbook.side.map(|s| format!(", side: {}", format!("{s:?}").to_lowercase())).unwrap_or_default();
+    let _ = writeln!(out, "{}", style.bold(title));
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "{:?}, {text_bytes} bytes of text · playbook: {}{side} · {} {}",
+            review.format, review.playbook.name, review.engine.name, review.engine.version
+        ))
+    );
+    let _ = writeln!(out, "\n{}", style.bold("Key terms"));
+    if review.summary.key_terms.is_empty() {
+        let _ = writeln!(out, "  none found");
+    }
+    for row in &review.summary.key_terms {
+        let _ = writeln!(out, "  {:<22} {}", row.term, row.value);
+    }
+    let _ = writeln!(out, "\n{} ({})", style.bold("Risks"), review.risks.len());
+    if review.risks.is_empty() {
+        let _ = writeln!(out, "  none against this playbook");
+    }
+    for risk in &review.risks {
+        let _ = writeln!(out, "  {} {}", style.severity(risk.severity), style.bold(&risk.title));
+        let _ = writeln!(out, "         {}", risk.detail);
+        if let Some(citation) = &risk.citation {
+            let _ = writeln!(
+                out,
+                "         {}",
+                style.dim(&format!(
+                    "[{}..{}{}] {}",
+                    citation.start,
+                    citation.end,
+                    page(citation.page),
+                    excerpt(&citation.text, 100)
+                ))
+            );
+        }
+        let _ = writeln!(out, "         {} {}", style.dim("propose:"), excerpt(&risk.fallback, 160));
+    }
+    let groups = by_category(review);
+    let _ = writeln!(out, "\n{} in {} of {} categories", style.bold("Clauses found"), groups.len(), CATEGORIES.len());
+    for (category, clauses) in &groups {
+        if let Some(best) = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)) {
+            let _ = writeln!(
+                out,
+                "  {category:<36} {:>3} × ({:.2}{})  {}",
+                clauses.len(),
+                best.confidence,
+                page(best.page),
+                style.dim(&excerpt(&best.text, 90))
+            );
+        }
+    }
+    let missing: Vec<&str> =
+        CATEGORIES.iter().copied().filter(|c| !groups.iter().any(|(found, _)| found == c)).collect();
+    let _ = writeln!(out, "\nNot found: {}", style.dim(&missing.join(", ")));
+    out
+}
+
+/// Escapes text for a Markdown table cell or line.
+fn md(text: &str) -> String {
+    excerpt(text, usize::MAX).replace('|', "\\|").replace('*', "\\*").replace('_', "\\_")
+}
+
+/// The review as a Markdown document.
+pub fn markdown(review: &Review, title: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Review: {}\n", md(title));
+    let side =
+        review.playbook.side.map(|s| format!(" (side: {})", format!("{s:?}").to_lowercase())).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Format {:?} · playbook *{}*{side} · {} {} · schema {}\n",
+        review.format,
+        md(&review.playbook.name),
+        review.engine.name,
+        review.engine.version,
+        review.schema_version
+    );
+    let _ = writeln!(out, "## Key terms\n");
+    if review.summary.key_terms.is_empty() {
+        let _ = writeln!(out, "None found.\n");
+    } else {
+        let _ = writeln!(out, "| Term | Value |\n|---|---|");
+        for row in &review.summary.key_terms {
+            let _ = writeln!(out, "| {} | {} |", row.term, md(&row.value));
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "## Top risks\n");
+    if review.summary.top_risks.is_empty() {
+        let _ = writeln!(out, "None against this playbook.\n");
+    }
+    for (i, risk) in review.summary.top_risks.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}", i + 1, md(risk));
+    }
+    let _ = writeln!(out, "\n## Findings\n");
+    for risk in &review.risks {
+        let severity = format!("{:?}", risk.severity).to_uppercase();
+        let _ = writeln!(out, "### {severity}: {}\n", md(&risk.title));
+        let _ = writeln!(out, "{}\n", md(&risk.detail));
+        if let Some(c) = &risk.citation {
+            let _ = writeln!(
+                out,
+                "> {}\n>\n> — bytes {}..{}{}\n",
+                md(&excerpt(&c.text, 600)),
+                c.start,
+                c.end,
+                page(c.page)
+            );
+        }
+        let _ = writeln!(out, "*Why:* {}\n", md(&risk.rationale));
+        let _ = writeln!(out, "*Propose:* {}\n", md(&risk.fallback));
+    }
+    let _ = writeln!(out, "## Clauses\n\n| Category | Count | Best (confidence, page) | Excerpt |\n|---|---|---|---|");
+    for (category, clauses) in by_category(review) {
+        if let Some(best) = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)) {
+            let _ = writeln!(
+                out,
+                "| {category} | {} | {:.2}{} | {} |",
+                clauses.len(),
+                best.confidence,
+                page(best.page),
+                md(&excerpt(&best.text, 160))
+            );
+        }
+    }
+    if !review.warnings.is_empty() {
+        let _ = writeln!(out, "\n## Warnings\n");
+        for warning in &review.warnings {
+            let _ = writeln!(out, "- {}", md(warning));
+        }
+    }
+    out
+}
