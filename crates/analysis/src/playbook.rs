@@ -506,9 +506,9 @@ fallback = "f"
 check = "required"
 category = "Cap On Liability"
 "#;
-        assert!(Playbook::from_toml(unknown).unwrap_err().contains("Cap On Liability"));
+        assert!(Playbook::from_toml(unknown).expect_err("unknown category").contains("Cap On Liability"));
         let typo = unknown.replace("fallback =", "fallbak =");
-        assert!(Playbook::from_toml(&typo).unwrap_err().contains("fallbak"));
+        assert!(Playbook::from_toml(&typo).expect_err("unknown field").contains("fallbak"));
         let severity = unknown.replace("\"high\"", "\"urgent\"");
         assert!(Playbook::from_toml(&severity).is_err());
         assert!(Playbook::from_toml("name = [").is_err());
