@@ -64,6 +64,8 @@ pub struct Review {
     pub schema_version: u32,
     pub format: Format,
     pub clauses: Vec<Clause>,
+    /// Title, recitals, sections, defined terms and their uses, signature blocks, exhibits.
+    pub structure: crate::structure::Structure,
     /// Key terms with their normalised values and offsets.
     pub terms: Terms,
     /// Playbook findings, most severe first.
@@ -108,6 +110,7 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
         clauses,
+        structure: crate::structure::structure(text),
         terms,
         risks,
         playbook: PlaybookUsed { name: playbook.name.clone(), side },
@@ -210,6 +213,33 @@ mod tests {
         assert!(review.summary.key_terms.iter().any(|r| r.term == "Governing law" && r.value == "Cayman Islands"));
         assert_eq!(review.summary.recommendations.len(), review.risks.len());
         assert!(review.summary.top_risks[0].starts_with("high: "));
+    }
+
+    /// Every stage slices text by byte offsets; multi-byte characters at every possible
+    /// position of a real contract must never land a slice inside a character.
+    #[test]
+    fn multi_byte_text_anywhere_never_panics() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/cuad-mini/contracts/BellringBrandsInc_20190920_S-1_EX-10.12_11817081_EX-10.12_Manufacturing_Agreement4.txt"
+        );
+        let original = std::fs::read_to_string(path).expect("fixture");
+        let model = Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = Playbook::built_in("default").expect("playbook");
+        for (step, insert) in [(7, "é"), (13, "“"), (29, "”€"), (101, "\u{1F600}")] {
+            let mut text = String::with_capacity(original.len() * 2);
+            for (i, c) in original.chars().enumerate() {
+                if i % step == 0 {
+                    text.push_str(insert);
+                }
+                text.push(c);
+            }
+            let extracted = crate::extract(text.as_bytes(), "x.txt", &crate::Limits::default()).expect("text");
+            let review = review(&extracted, &model, &playbook, None);
+            for clause in &review.clauses {
+                assert!(text.is_char_boundary(clause.start) && text.is_char_boundary(clause.end));
+            }
+        }
     }
 
     #[test]

@@ -81,7 +81,11 @@ impl ReviewOptions {
                 &suggested
             }
         };
-        Ok(cr_analysis::review(extracted, &self.model, playbook, self.side))
+        // A bug in the analysis must cost one file, not the batch: the text is untrusted.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cr_analysis::review(extracted, &self.model, playbook, self.side)
+        }))
+        .map_err(|_| anyhow::anyhow!("internal error while analysing this document (please report it)"))
     }
 }
 

@@ -84,6 +84,22 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
             review.format, review.playbook.name, review.engine.name, review.engine.version
         ))
     );
+    let structure = &review.structure;
+    if let Some(title) = &structure.title {
+        let _ = writeln!(out, "\n{} {}", style.bold("Title:"), title.text);
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "{} sections, {} defined terms, {} recitals, {} signature blocks, {} exhibits/schedules",
+            structure.sections.len(),
+            structure.definitions.len(),
+            structure.recitals.len(),
+            structure.signature_blocks.len(),
+            structure.exhibits.len()
+        ))
+    );
     let _ = writeln!(out, "\n{}", style.bold("Key terms"));
     if review.summary.key_terms.is_empty() {
         let _ = writeln!(out, "  none found");
@@ -200,6 +216,28 @@ pub fn markdown(review: &Review, title: &str) -> String {
                 md(&excerpt(&best.text, 160))
             );
         }
+    }
+    let structure = &review.structure;
+    let _ = writeln!(out, "\n## Structure\n");
+    if let Some(title) = &structure.title {
+        let _ = writeln!(out, "Title: **{}**\n", md(&title.text));
+    }
+    let headed: Vec<String> = structure
+        .sections
+        .iter()
+        .filter_map(|s| s.heading.as_ref().map(|h| format!("{} {}", s.number, md(h))))
+        .collect();
+    if !headed.is_empty() {
+        let _ = writeln!(out, "Sections: {}\n", headed.join(" · "));
+    }
+    if !structure.definitions.is_empty() {
+        let terms: Vec<String> =
+            structure.definitions.iter().map(|d| format!("{} ({} uses)", md(&d.term), d.uses.len())).collect();
+        let _ = writeln!(out, "Defined terms: {}\n", terms.join(", "));
+    }
+    if !structure.exhibits.is_empty() {
+        let names: Vec<String> = structure.exhibits.iter().map(|e| md(&e.text)).collect();
+        let _ = writeln!(out, "Exhibits and schedules: {}\n", names.join(", "));
     }
     if !review.warnings.is_empty() {
         let _ = writeln!(out, "\n## Warnings\n");

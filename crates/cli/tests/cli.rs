@@ -162,6 +162,14 @@ fn an_nda_is_read_with_the_nda_playbook_and_markdown_is_offered() {
     let path = repo("examples/contracts/bonterms_Mutual-NDA-Version-1.pdf");
     let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
     assert_eq!(review["playbook"]["name"], "NDA playbook");
+    let structure = &review["structure"];
+    assert_eq!(structure["title"]["text"], "Bonterms Mutual NDA (Version 1.0)");
+    let headings: Vec<&str> =
+        structure["sections"].as_array().expect("sections").iter().filter_map(|s| s["heading"].as_str()).collect();
+    assert!(headings.contains(&"Governing Law and Courts"), "{headings:?}");
+    let defined: Vec<&str> =
+        structure["definitions"].as_array().expect("definitions").iter().filter_map(|d| d["term"].as_str()).collect();
+    assert!(defined.contains(&"Confidential Information"), "{defined:?}");
     let output = run(&["review", "--markdown", "--playbook", "default", path.to_str().expect("utf8")]);
     assert!(output.status.success());
     let markdown = String::from_utf8_lossy(&output.stdout);

@@ -40,10 +40,7 @@ const NAME_ENDS: [&str; 14] = [
 const OPENING: usize = 8000;
 
 pub fn find_parties(text: &str) -> Vec<Party> {
-    let mut opening_end = OPENING.min(text.len());
-    while !text.is_char_boundary(opening_end) {
-        opening_end -= 1;
-    }
+    let opening_end = crate::floor_boundary(text, OPENING);
     let lower = text[..opening_end].to_ascii_lowercase();
     let Some(region_start) = [" between ", " between\n", " among ", "between:"]
         .iter()
@@ -59,10 +56,7 @@ pub fn find_parties(text: &str) -> Vec<Party> {
         .unwrap_or(opening_end)
         .min(region_start + 2500)
         .min(opening_end);
-    let mut region_end = region_end;
-    while !text.is_char_boundary(region_end) {
-        region_end -= 1;
-    }
+    let region_end = crate::floor_boundary(text, region_end);
     let mut parties = Vec::new();
     let mut cursor = region_start;
     let mut at = region_start;
@@ -94,7 +88,7 @@ pub fn find_parties(text: &str) -> Vec<Party> {
 
 fn closing_paren(text: &str, open: usize, limit: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, c) in text[open..limit.min(open + 400)].char_indices() {
+    for (i, c) in text[open..crate::floor_boundary(text, limit.min(open + 400))].char_indices() {
         match c {
             '(' => depth += 1,
             ')' => {
@@ -173,6 +167,16 @@ mod tests {
         assert_eq!(parties[1].name, "Fonterra (USA) Inc.");
         assert_eq!(parties[1].short_name.as_deref(), Some("Supplier"));
         assert_eq!(&text[parties[1].start..parties[1].end], "Fonterra (USA) Inc.");
+    }
+
+    #[test]
+    fn multi_byte_characters_near_the_limits_do_not_break_it() {
+        // A curly quote straddling the 400-byte window of a parenthesis, as in a real filing.
+        for pad in 390..400 {
+            let text = format!("Agreement between Acme LLC ({}“Acme”), and Beta Inc. (“Beta”).", "x".repeat(pad));
+            let _ = find_parties(&text);
+        }
+        let _ = find_parties(&"é".repeat(5000));
     }
 
     #[test]
