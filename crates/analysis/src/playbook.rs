@@ -428,11 +428,7 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
     let lower = clause.to_ascii_lowercase();
     for (at, _) in lower.match_indices("may terminate").chain(lower.match_indices("shall have the right to terminate"))
     {
-        let mut from = at.saturating_sub(80);
-        while !lower.is_char_boundary(from) {
-            from -= 1;
-        }
-        let before = &lower[from..at];
+        let before = &lower[crate::floor_boundary(&lower, at.saturating_sub(80))..at];
         if ["either party", "each party", "both parties", "any party", "either of the parties"]
             .iter()
             .any(|m| before.contains(m))

@@ -181,11 +181,7 @@ fn severity_word(finding: &Finding) -> &'static str {
 /// The built-in playbook suited to the document: the NDA playbook when its opening calls it
 /// a non-disclosure or confidentiality agreement, else the default.
 pub fn suggested_playbook(text: &str) -> &'static str {
-    let mut end = text.len().min(1500);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let opening = text[..end].to_ascii_lowercase();
+    let opening = text[..crate::floor_boundary(text, 1500)].to_ascii_lowercase();
     let nda = ["non-disclosure", "nondisclosure", "confidentiality agreement", "mutual nda", "confidential disclosure"];
     if nda.iter().any(|cue| opening.contains(cue)) {
         "nda"

@@ -436,10 +436,7 @@ pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
 }
 
 fn lower_window(text: &str, start: usize, end: usize) -> String {
-    let mut s = start.min(text.len());
-    while !text.is_char_boundary(s) {
-        s -= 1;
-    }
+    let s = crate::floor_boundary(text, start);
     let mut e = end.min(text.len());
     while !text.is_char_boundary(e) {
         e += 1;
