@@ -43,6 +43,16 @@ fn review_json_follows_the_schema_and_offsets_index_the_file() {
 }
 
 #[test]
+fn library_warnings_never_reach_the_json_on_stdout() {
+    // lopdf logs warnings about this file's fonts while it is read.
+    let path = repo("tests/fixtures/robustness/pdf/pypdf_google-doc-document.pdf");
+    let output = run(&["review", "--json", path.to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WARN"), "the file still makes lopdf warn");
+    let review = json_of(&output);
+    assert!(review["clauses"].is_array());
+}
+
+#[test]
 fn a_pdf_review_cites_pages() {
     let path = repo("examples/contracts/bonterms_Mutual-NDA-Version-1.pdf");
     let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
