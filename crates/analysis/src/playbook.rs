@@ -343,7 +343,8 @@ impl Playbook {
                 }
                 Check::Forbidden { category } => {
                     if let Some(c) = clauses.iter().find(|c| c.category == category) {
-                        findings.push(found(format!("A {category} clause was found."), cite(c.start, c.end)));
+                        let article = if category.starts_with(['A', 'E', 'I', 'O', 'U']) { "An" } else { "A" };
+                        findings.push(found(format!("{article} {category} clause was found."), cite(c.start, c.end)));
                     }
                 }
                 Check::CapBelowMonthsOfFees { months } => {

@@ -178,6 +178,18 @@ pub fn review_batch(files: &[PathBuf], out: &Path, options: &ReviewOptions) -> a
     Ok(())
 }
 
+/// Writes the PDF report of one contract.
+pub fn review_pdf(file: &Path, target: &Path, options: &ReviewOptions) -> anyhow::Result<()> {
+    let extracted = extract_file(file)?;
+    let review = options.review(&extracted)?;
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let bytes = crate::report_pdf::report(&review, &name)
+        .map_err(|e| anyhow::anyhow!("could not build the PDF report: {e}"))?;
+    std::fs::write(target, &bytes).with_context(|| format!("writing {}", target.display()))?;
+    eprintln!("report written to {} ({} risks, {} bytes)", target.display(), review.risks.len(), bytes.len());
+    Ok(())
+}
+
 fn review_one(file: &Path, output: Output, options: &ReviewOptions) -> anyhow::Result<()> {
     let extracted = extract_file(file)?;
     let review = options.review(&extracted)?;

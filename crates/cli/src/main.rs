@@ -8,6 +8,7 @@ use cr_server::{Application, Config};
 
 mod engine;
 mod report;
+mod report_pdf;
 
 // The request paths allocate many small buffers across threads; mimalloc measured faster
 // than glibc malloc on the cache-miss benchmark (see bench/README.md).
@@ -55,6 +56,9 @@ enum Command {
         /// Print the review as Markdown.
         #[arg(long)]
         markdown: bool,
+        /// Write the review as a PDF report to this file (one contract at a time).
+        #[arg(long, conflicts_with_all = ["json", "markdown", "out"])]
+        pdf: Option<PathBuf>,
         /// Playbook: "auto" (the NDA playbook for NDAs, else the default), "default", "nda",
         /// or a TOML file of your own (see playbooks/default.toml).
         #[arg(long, default_value = "auto")]
@@ -145,8 +149,14 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
-        Command::Review { files, json, markdown, playbook, side, out, model } => {
+        Command::Review { files, json, markdown, pdf, playbook, side, out, model } => {
             let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref())?;
+            if let Some(pdf) = pdf {
+                let [file] = files.as_slice() else {
+                    anyhow::bail!("--pdf writes one report: give one contract (use --out DIR for many)");
+                };
+                return engine::review_pdf(file, &pdf, &options).context("contract-reviewer failed");
+            }
             let output = match (json, markdown) {
                 (true, _) => engine::Output::Json,
                 (_, true) => engine::Output::Markdown,

@@ -208,3 +208,44 @@ fn a_bad_playbook_or_side_is_refused_with_the_reason() {
     let missing = run(&["review", "--playbook", "no-such-playbook.toml", contract.to_str().expect("utf8")]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("built-in playbooks"));
 }
+
+#[test]
+fn the_pdf_report_is_a_real_multi_page_pdf_with_the_findings_and_cited_text() {
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("report.pdf");
+    let contract = repo("examples/contracts/commonpaper_CSA.md");
+    let output = run(&[
+        "review",
+        "--side",
+        "customer",
+        "--pdf",
+        target.to_str().expect("utf8"),
+        contract.to_str().expect("utf8"),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let review = json_of(&run(&["review", "--json", "--side", "customer", contract.to_str().expect("utf8")]));
+    // Read the report back with the engine's own PDF extractor.
+    let bytes = std::fs::read(&target).expect("report");
+    let extracted = cr_analysis::extract(&bytes, "report.pdf", &cr_analysis::Limits::default()).expect("readable PDF");
+    assert!(extracted.pages.len() >= 2, "multi-page: {} pages", extracted.pages.len());
+    let text = extracted.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for heading in ["Key terms", "Risks", "Recommendations", "Clauses found"] {
+        assert!(text.contains(heading), "{heading} missing");
+    }
+    let risks = review["risks"].as_array().expect("risks");
+    assert!(!risks.is_empty());
+    for risk in risks {
+        assert!(text.contains(risk["title"].as_str().expect("title")), "{} missing", risk["title"]);
+    }
+    let cited = risks.iter().find_map(|r| r["citation"]["text"].as_str()).expect("a cited risk");
+    let opening: String = cited.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&opening), "cited text {opening:?} missing");
+    let two = run(&[
+        "review",
+        "--pdf",
+        target.to_str().expect("utf8"),
+        contract.to_str().expect("utf8"),
+        contract.to_str().expect("utf8"),
+    ]);
+    assert!(!two.status.success(), "one report, one contract");
+}
