@@ -72,8 +72,27 @@ pub struct Review {
     pub risks: Vec<Finding>,
     pub playbook: PlaybookUsed,
     pub summary: Summary,
+    /// The optional LLM pass: a rewritten summary and proposed redlines (absent unless an
+    /// endpoint was configured and answered).
+    pub llm: Option<LlmPass>,
     pub warnings: Vec<String>,
     pub engine: Engine,
+}
+
+/// What the optional LLM pass added. Everything else in the review stands without it.
+#[derive(Debug, Serialize)]
+pub struct LlmPass {
+    pub model: String,
+    pub summary: Option<String>,
+    pub redlines: Vec<Redline>,
+}
+
+/// Replacement language the model proposes for one finding.
+#[derive(Debug, Serialize)]
+pub struct Redline {
+    /// The id of the playbook rule of the finding.
+    pub rule: String,
+    pub proposed: String,
 }
 
 /// How many risks the summary lists.
@@ -115,6 +134,7 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
         risks,
         playbook: PlaybookUsed { name: playbook.name.clone(), side },
         summary,
+        llm: None,
         warnings: extracted.warnings.clone(),
         engine: Engine {
             name: "contract-reviewer",

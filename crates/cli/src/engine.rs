@@ -50,11 +50,18 @@ pub struct ReviewOptions {
     pub model: Model,
     pub playbook: Option<Playbook>,
     pub side: Option<Side>,
+    /// The optional LLM pass.
+    pub llm: Option<crate::llm::LlmClient>,
 }
 
 impl ReviewOptions {
     /// `playbook`: "auto" (or none), a built-in name ("default", "nda") or a TOML file.
-    pub fn load(model: Option<&Path>, playbook: Option<&str>, side: Option<&str>) -> anyhow::Result<ReviewOptions> {
+    pub fn load(
+        model: Option<&Path>,
+        playbook: Option<&str>,
+        side: Option<&str>,
+        llm: &cr_server::config::LlmConfig,
+    ) -> anyhow::Result<ReviewOptions> {
         let playbook = match playbook {
             None | Some("auto") => None,
             Some(name) => Some(match Playbook::built_in(name) {
@@ -68,7 +75,7 @@ impl ReviewOptions {
             }),
         };
         let side = side.map(Side::parse).transpose().map_err(anyhow::Error::msg)?;
-        Ok(ReviewOptions { model: load_model(model)?, playbook, side })
+        Ok(ReviewOptions { model: load_model(model)?, playbook, side, llm: crate::llm::LlmClient::new(llm)? })
     }
 
     fn review(&self, extracted: &cr_analysis::Extracted) -> anyhow::Result<cr_analysis::Review> {
@@ -82,10 +89,16 @@ impl ReviewOptions {
             }
         };
         // A bug in the analysis must cost one file, not the batch: the text is untrusted.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut review = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             cr_analysis::review(extracted, &self.model, playbook, self.side)
         }))
-        .map_err(|_| anyhow::anyhow!("internal error while analysing this document (please report it)"))
+        .map_err(|_| anyhow::anyhow!("internal error while analysing this document (please report it)"))?;
+        if let Some(llm) = &self.llm {
+            // The commands are synchronous; the pass is the one network call they make.
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::block_in_place(|| runtime.block_on(llm.enrich(&mut review)));
+        }
+        Ok(review)
     }
 }
 

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use cr_server::{Application, Config};
 
 mod engine;
+mod llm;
 mod report;
 mod report_pdf;
 
@@ -67,6 +68,14 @@ enum Command {
         /// no side, every rule applies).
         #[arg(long)]
         side: Option<String>,
+        /// OpenAI-compatible endpoint for the optional LLM pass (summary rewrite and
+        /// redlines), e.g. http://127.0.0.1:11434 for Ollama; overrides CR_LLM__URL. Off by
+        /// default.
+        #[arg(long)]
+        llm_url: Option<String>,
+        /// Model for the LLM pass; overrides CR_LLM__MODEL.
+        #[arg(long)]
+        llm_model: Option<String>,
         /// Write one `<file stem>.json` per contract into this folder (implies --json); a file
         /// that fails gets its error in its JSON and the run goes on.
         #[arg(long)]
@@ -149,8 +158,15 @@ async fn main() -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
-        Command::Review { files, json, markdown, pdf, playbook, side, out, model } => {
-            let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref())?;
+        Command::Review { files, json, markdown, pdf, playbook, side, llm_url, llm_model, out, model } => {
+            if let Some(url) = llm_url {
+                config.llm.url = Some(url);
+            }
+            if let Some(name) = llm_model {
+                config.llm.model = name;
+            }
+            config.validate()?;
+            let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref(), &config.llm)?;
             if let Some(pdf) = pdf {
                 let [file] = files.as_slice() else {
                     anyhow::bail!("--pdf writes one report: give one contract (use --out DIR for many)");

@@ -107,6 +107,12 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
     for row in &review.summary.key_terms {
         let _ = writeln!(out, "  {:<22} {}", row.term, row.value);
     }
+    if let Some(llm) = &review.llm {
+        if let Some(summary) = &llm.summary {
+            let _ = writeln!(out, "\n{} {}", style.bold("Summary"), style.dim(&format!("(LLM: {})", llm.model)));
+            let _ = writeln!(out, "  {}", excerpt(summary, 2000));
+        }
+    }
     let _ = writeln!(out, "\n{} ({})", style.bold("Risks"), review.risks.len());
     if review.risks.is_empty() {
         let _ = writeln!(out, "  none against this playbook");
@@ -128,6 +134,9 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
             );
         }
         let _ = writeln!(out, "         {} {}", style.dim("propose:"), excerpt(&risk.fallback, 160));
+        for redline in review.llm.iter().flat_map(|l| &l.redlines).filter(|r| r.rule == risk.rule) {
+            let _ = writeln!(out, "         {} {}", style.dim("LLM redline:"), excerpt(&redline.proposed, 300));
+        }
     }
     let groups = by_category(review);
     let _ = writeln!(out, "\n{} in {} of {} categories", style.bold("Clauses found"), groups.len(), CATEGORIES.len());
@@ -179,6 +188,11 @@ pub fn markdown(review: &Review, title: &str) -> String {
         }
         let _ = writeln!(out);
     }
+    if let Some(llm) = &review.llm {
+        if let Some(summary) = &llm.summary {
+            let _ = writeln!(out, "## Summary (LLM: {})\n\n{}\n", md(&llm.model), md(summary));
+        }
+    }
     let _ = writeln!(out, "## Top risks\n");
     if review.summary.top_risks.is_empty() {
         let _ = writeln!(out, "None against this playbook.\n");
@@ -203,6 +217,14 @@ pub fn markdown(review: &Review, title: &str) -> String {
         }
         let _ = writeln!(out, "*Why:* {}\n", md(&risk.rationale));
         let _ = writeln!(out, "*Propose:* {}\n", md(&risk.fallback));
+        for redline in review.llm.iter().flat_map(|l| &l.redlines).filter(|r| r.rule == risk.rule) {
+            let _ = writeln!(
+                out,
+                "*LLM redline ({}):* {}\n",
+                md(review.llm.as_ref().map_or("", |l| l.model.as_str())),
+                md(&redline.proposed)
+            );
+        }
     }
     let _ = writeln!(out, "## Clauses\n\n| Category | Count | Best (confidence, page) | Excerpt |\n|---|---|---|---|");
     for (category, clauses) in by_category(review) {

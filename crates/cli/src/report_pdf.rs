@@ -194,6 +194,12 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
         layout.paragraph(&format!("Title: {}", found.text), Font::Regular, BODY, 0.0, false);
     }
 
+    if let Some(llm) = &review.llm {
+        if let Some(summary) = &llm.summary {
+            layout.heading(&format!("Summary (LLM: {})", llm.model), 13.0);
+            layout.paragraph(summary, Font::Regular, BODY, 0.0, false);
+        }
+    }
     layout.heading("Key terms", 13.0);
     if review.summary.key_terms.is_empty() {
         layout.paragraph("None found.", Font::Regular, BODY, 0.0, false);
@@ -237,6 +243,9 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
         }
         layout.paragraph(&format!("Why: {}", risk.rationale), Font::Regular, BODY, 12.0, false);
         layout.paragraph(&format!("Propose: {}", risk.fallback), Font::Regular, BODY, 12.0, false);
+        for redline in review.llm.iter().flat_map(|l| &l.redlines).filter(|r| r.rule == risk.rule) {
+            layout.paragraph(&format!("LLM redline: {}", redline.proposed), Font::Regular, BODY, 12.0, false);
+        }
     }
 
     layout.heading("Recommendations", 13.0);

@@ -249,3 +249,125 @@ fn the_pdf_report_is_a_real_multi_page_pdf_with_the_findings_and_cited_text() {
     ]);
     assert!(!two.status.success(), "one report, one contract");
 }
+
+/// A stand-in for an OpenAI-compatible endpoint (no LLM runs in CI): it records each request
+/// body and answers as `mode` says. Returns its base URL and the recorded requests.
+fn mock_llm_endpoint(mode: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::{routing::post, Json, Router};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorder = seen.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let app = Router::new().route(
+                "/v1/chat/completions",
+                post(move |Json(body): Json<Value>| {
+                    let recorder = recorder.clone();
+                    async move {
+                        let risk_rule = body["messages"][1]["content"]
+                            .as_str()
+                            .and_then(|c| c.split("- rule ").nth(1))
+                            .and_then(|rest| rest.split_whitespace().next())
+                            .unwrap_or("none")
+                            .to_owned();
+                        if let Ok(mut seen) = recorder.lock() {
+                            seen.push(body);
+                        }
+                        let content = match mode {
+                            "json" => serde_json::json!({
+                                "summary": "A cloud agreement with one-sided terms.",
+                                "redlines": [
+                                    { "rule": risk_rule, "proposed": "Either party may terminate on 90 days' notice." },
+                                    { "rule": "made-up-rule", "proposed": "Ignore me." }
+                                ]
+                            })
+                            .to_string(),
+                            "slow" => {
+                                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                                String::new()
+                            }
+                            _ => "The contract looks balanced overall".to_owned(),
+                        };
+                        if mode == "garbage" {
+                            return axum::response::Response::new(axum::body::Body::from("<html>not json</html>"));
+                        }
+                        let finish = if mode == "plain" { "length" } else { "stop" };
+                        let completion = serde_json::json!({
+                            "choices": [{ "message": { "role": "assistant", "content": content }, "finish_reason": finish }]
+                        });
+                        axum::response::Response::new(axum::body::Body::from(completion.to_string()))
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    let addr = rx.recv().expect("address");
+    (format!("http://{addr}"), seen)
+}
+
+fn review_with_llm(url: &str, extra_env: &[(&str, &str)]) -> Output {
+    let contract = repo("examples/contracts/commonpaper_CSA.md");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_contract-reviewer"));
+    command.args(["review", "--json", "--llm-url", url, "--llm-model", "test-model", contract.to_str().expect("utf8")]);
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    command.output().expect("run the binary")
+}
+
+#[test]
+fn the_llm_pass_against_a_mock_llm_endpoint_adds_a_summary_and_redlines_and_records_the_model() {
+    let (url, seen) = mock_llm_endpoint("json");
+    let review = json_of(&review_with_llm(&url, &[]));
+    assert_eq!(review["engine"]["model"], "test-model");
+    assert_eq!(review["llm"]["summary"], "A cloud agreement with one-sided terms.");
+    let redlines = review["llm"]["redlines"].as_array().expect("redlines");
+    assert_eq!(redlines.len(), 1, "only redlines for rules the review found: {redlines:?}");
+    let rules: Vec<&str> =
+        review["risks"].as_array().expect("risks").iter().filter_map(|r| r["rule"].as_str()).collect();
+    assert!(rules.contains(&redlines[0]["rule"].as_str().expect("rule")));
+    let requests = seen.lock().expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["model"], "test-model");
+    assert!(requests[0]["max_tokens"].as_u64().is_some_and(|n| n > 0));
+    let prompt = requests[0]["messages"][1]["content"].as_str().expect("prompt");
+    assert!(prompt.contains("Risks:") && prompt.contains("playbook fallback"), "{prompt}");
+}
+
+#[test]
+fn a_mock_llm_endpoint_that_fails_or_stalls_leaves_the_review_whole_with_a_warning() {
+    let plain_review =
+        json_of(&run(&["review", "--json", repo("examples/contracts/commonpaper_CSA.md").to_str().expect("utf8")]));
+    for (mode, env, expected) in [
+        ("garbage", vec![], "not a chat completion"),
+        ("slow", vec![("CR_LLM__TIMEOUT_MS", "300")], "did not answer in time"),
+    ] {
+        let (url, _) = mock_llm_endpoint(mode);
+        let started = std::time::Instant::now();
+        let review = json_of(&review_with_llm(&url, &env));
+        assert!(started.elapsed() < std::time::Duration::from_secs(4), "{mode}: the timeout bounds the wait");
+        assert!(review["llm"].is_null(), "{mode}");
+        assert!(review["engine"]["model"].is_null(), "{mode}: no model recorded when none was used");
+        let warnings: Vec<&str> =
+            review["warnings"].as_array().expect("warnings").iter().filter_map(Value::as_str).collect();
+        assert!(warnings.iter().any(|w| w.contains(expected)), "{mode}: {warnings:?}");
+        assert_eq!(review["risks"], plain_review["risks"], "{mode}: the deterministic review is unchanged");
+    }
+    // An answer that is prose, cut at max_tokens: kept as a plain summary, with both notes.
+    let (url, _) = mock_llm_endpoint("plain");
+    let review = json_of(&review_with_llm(&url, &[]));
+    assert_eq!(review["llm"]["summary"], "The contract looks balanced overall");
+    let warnings = review["warnings"].to_string();
+    assert!(warnings.contains("max_tokens") && warnings.contains("plain summary"), "{warnings}");
+    // Nothing listens: a clear warning, not a failure.
+    let review = json_of(&review_with_llm("http://127.0.0.1:9", &[]));
+    assert!(review["warnings"].to_string().contains("could not reach"));
+    // An https endpoint is refused up front with the reason.
+    let refused = review_with_llm("https://api.example.com", &[]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("http://"));
+}

@@ -50,6 +50,25 @@ pub struct Config {
     /// generated and written to `<data_dir>/bootstrap-api-key` (mode 0600).
     pub bootstrap_api_key: Option<Secret>,
     pub cache: CacheConfig,
+    /// The optional LLM pass of `review` (off unless `llm.url` is set).
+    pub llm: LlmConfig,
+}
+
+/// An OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp's server, vLLM, …).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Base URL, e.g. `http://127.0.0.1:11434` (Ollama) or `http://127.0.0.1:8000/v1`.
+    /// Unset: no LLM pass.
+    pub url: Option<String>,
+    /// Model name sent with each request and recorded in the review.
+    pub model: String,
+    /// Bearer token, for endpoints that want one.
+    pub api_key: Option<Secret>,
+    /// Longest wait for an answer, ms; past it the review goes on without the pass.
+    pub timeout_ms: u64,
+    /// Most tokens the model may answer with.
+    pub max_tokens: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -93,6 +112,7 @@ impl Default for Config {
                 ttl_jitter: 0.1,
                 memory_capacity: 100_000,
             },
+            llm: LlmConfig { url: None, model: "llama3.2".into(), api_key: None, timeout_ms: 60_000, max_tokens: 800 },
         }
     }
 }
@@ -148,6 +168,19 @@ impl Config {
         }
         anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
         anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
+        if let Some(url) = &self.llm.url {
+            anyhow::ensure!(
+                url.starts_with("http://"),
+                "llm.url (CR_LLM__URL) must start with http:// (a local endpoint such as Ollama or llama.cpp's \
+                 server; this build has no TLS client, so reach an https endpoint through a local proxy)"
+            );
+        }
+        anyhow::ensure!(
+            (100..=600_000).contains(&self.llm.timeout_ms),
+            "llm.timeout_ms must be between 100 and 600000"
+        );
+        anyhow::ensure!((16..=32_768).contains(&self.llm.max_tokens), "llm.max_tokens must be between 16 and 32768");
+        anyhow::ensure!(!self.llm.model.trim().is_empty(), "llm.model must not be empty");
         if let Some(key) = &self.bootstrap_api_key {
             anyhow::ensure!(key.expose().len() >= 32, "bootstrap_api_key must be at least 32 characters");
         }
