@@ -49,6 +49,15 @@ pub fn is_held_out(id: &str) -> bool {
     fnv(id).is_multiple_of(5)
 }
 
+/// Folds of the training part for cross-validated evaluation.
+pub const CV_FOLDS: u32 = 5;
+
+/// The cross-validation fold of a contract of the training part (independent of the
+/// held-out split, which takes the hash modulo 5).
+pub fn cv_fold(id: &str) -> u32 {
+    (fnv(id) / 5) % CV_FOLDS
+}
+
 fn fnv(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }

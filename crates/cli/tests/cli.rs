@@ -101,6 +101,17 @@ fn training_is_reproducible_and_eval_scores_the_held_out_part() {
 }
 
 #[test]
+fn cross_validated_eval_scores_the_training_part_with_models_trained_without_each_fold() {
+    let data = repo("tests/fixtures/cuad-mini");
+    let report = json_of(&run(&["eval", data.to_str().expect("utf8"), "--cv", "--json"]));
+    let held_out = json_of(&run(&["eval", data.to_str().expect("utf8"), "--json"]));
+    let all = json_of(&run(&["eval", data.to_str().expect("utf8"), "--all", "--json"]));
+    let count = |r: &Value| r["contracts"].as_u64().expect("contracts");
+    assert_eq!(count(&report) + count(&held_out), count(&all), "the training part, all of it");
+    assert!((0.0..=1.0).contains(&report["presence_macro_f1"].as_f64().expect("f1")));
+}
+
+#[test]
 fn help_lists_the_commands() {
     let output = run(&["--help"]);
     let text = String::from_utf8_lossy(&output.stdout);
