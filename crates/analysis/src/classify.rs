@@ -101,17 +101,19 @@ pub const PHRASES: &[(&str, &[&str])] = &[
 /// renewal term and its notice. These readers are precise where the bag-of-words model is
 /// not: 5-fold cross-validated evidence F1 0.428 → 0.449 with them (presence 0.598 → 0.603).
 /// (Also marking the party names in the signature blocks lowered it to 0.440.)
-fn anchored_values(text: &str, segments: &[Segment]) -> Vec<(usize, usize)> {
+fn anchored_values(
+    segments: &[Segment],
+    terms: &crate::terms::Terms,
+    structure: &crate::structure::Structure,
+) -> Vec<(usize, usize)> {
     let segment_at = |offset: usize| segments.iter().position(|s| s.start <= offset && offset < s.end.max(s.start + 1));
     let category = |name: &str| CATEGORIES.iter().position(|c| *c == name);
-    let terms = crate::terms::key_terms(text);
     let mut out = Vec::new();
     let mut add = |name: &str, offset: Option<usize>| {
         if let (Some(c), Some(index)) = (category(name), offset.and_then(segment_at)) {
             out.push((c, index));
         }
     };
-    let structure = crate::structure::structure(text);
     add("Document Name", structure.title.as_ref().map(|t| t.start));
     for party in &terms.parties {
         add("Parties", Some(party.start));
@@ -245,11 +247,23 @@ impl Model {
     /// Segments at or above each category's threshold; consecutive segments of one category
     /// are merged into one piece of evidence (a clause often spans several sentences).
     pub fn predict(&self, text: &str, segments: &[Segment]) -> Vec<Prediction> {
+        let terms = crate::terms::key_terms(text);
+        self.predict_with(text, segments, &terms, &crate::structure::structure(text))
+    }
+
+    /// [`Model::predict`] with the key terms and structure already read (a review has them).
+    pub fn predict_with(
+        &self,
+        text: &str,
+        segments: &[Segment],
+        terms: &crate::terms::Terms,
+        structure: &crate::structure::Structure,
+    ) -> Vec<Prediction> {
         let phrase_rules: Vec<(usize, &[&str])> = PHRASES
             .iter()
             .filter_map(|(category, phrases)| Some((CATEGORIES.iter().position(|c| c == category)?, *phrases)))
             .collect();
-        let anchored = anchored_values(text, segments);
+        let anchored = anchored_values(segments, terms, structure);
         let probabilities: Vec<Vec<f32>> = segments
             .iter()
             .enumerate()

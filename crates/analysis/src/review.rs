@@ -102,8 +102,10 @@ const TOP_RISKS: usize = 5;
 pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: Option<Side>) -> Review {
     let text = &extracted.text;
     let segments = segments(text);
+    let terms = crate::terms::key_terms(text);
+    let structure = crate::structure::structure(text);
     let mut clauses: Vec<Clause> = model
-        .predict(text, &segments)
+        .predict_with(text, &segments, &terms, &structure)
         .into_iter()
         .map(|p| Clause {
             category: p.category,
@@ -115,7 +117,6 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
         })
         .collect();
     clauses.sort_by(|a, b| a.start.cmp(&b.start).then(b.confidence.total_cmp(&a.confidence)));
-    let terms = crate::terms::key_terms(text);
     let found: Vec<FoundClause> =
         clauses.iter().map(|c| FoundClause { category: c.category, start: c.start, end: c.end }).collect();
     let mut risks = playbook.check(text, &found, &terms, side);
@@ -129,7 +130,7 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
         clauses,
-        structure: crate::structure::structure(text),
+        structure,
         terms,
         risks,
         playbook: PlaybookUsed { name: playbook.name.clone(), side },
