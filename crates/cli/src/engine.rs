@@ -203,9 +203,25 @@ pub fn review_pdf(file: &Path, target: &Path, options: &ReviewOptions) -> anyhow
     Ok(())
 }
 
+/// Files above this size get stage-by-stage progress on a terminal.
+const LONG_FILE_BYTES: u64 = 256 * 1024;
+
 fn review_one(file: &Path, output: Output, options: &ReviewOptions) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let long = std::fs::metadata(file).is_ok_and(|m| m.len() > LONG_FILE_BYTES);
+    let progress = long && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    if progress {
+        eprint!("{}: extracting…", file.display());
+    }
     let extracted = extract_file(file)?;
+    if progress {
+        eprint!(" {} pages, {} KB of text; analysing…", extracted.pages.len(), extracted.text.len() / 1024);
+    }
     let review = options.review(&extracted)?;
+    if progress {
+        eprintln!(" done in {:.1} s", started.elapsed().as_secs_f64());
+    }
     let title = file.display().to_string();
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&review)?),
