@@ -141,7 +141,11 @@ fn expiration_date(
     }
     sentences
         .iter()
-        .find(|s| s.has(&["perpetual", "in perpetuity"]) && s.has(&["term", "shall continue", "shall remain"]))
+        .find(|s| {
+            s.has(&["perpetual", "in perpetuity", "indefinite", "until terminated", "unless and until"])
+                && s.has(&["term", "shall continue", "shall remain", "will continue", "effective"])
+                && s.has(&["agreement"])
+        })
         .map(|s| Term { value: "perpetual".into(), start: s.start, end: s.end })
 }
 
@@ -191,17 +195,34 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 /// The first term of the agreement: a period in a sentence about the term ("initial term of
 /// three (3) years", "shall continue in effect for a period of two years").
 fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    // Sentences that state the term most plainly first, then looser wordings.
+    let plain: &[&str] = &["initial term", "term of this agreement", "term of the agreement", "the term shall"];
+    let loose: &[&str] = &[
+        "shall continue",
+        "shall remain in",
+        "will continue",
+        "will remain in",
+        "remain in effect",
+        "remain in full force",
+        "continue for",
+        "continue in effect",
+        "valid for",
+        "for a term of",
+        "this agreement shall be for",
+    ];
     let about_term = |s: &&Sentence| {
-        s.has(&["initial term", "term of this agreement", "term of the agreement", "shall continue", "shall remain in"])
-            && !s.has(&["confidential"])
+        !s.has(&["confidential", "warrant", "invoice", "non-compet", "solicit"]) && s.has(&["agreement", "term"])
     };
-    sentences.iter().filter(about_term).find_map(|s| {
+    let first_period = |s: &Sentence| {
         s.periods(text).into_iter().find(|p| {
             let after = lower_window(text, p.end, p.end + 40);
             let before = lower_window(text, p.start.saturating_sub(30), p.start);
             p.days >= 28 && !after.contains("prior") && !after.contains("notice") && !before.contains("within")
         })
-    })
+    };
+    [plain, loose]
+        .iter()
+        .find_map(|cues| sentences.iter().filter(about_term).filter(|s| s.has(cues)).find_map(first_period))
 }
 
 struct Renewal {
@@ -396,7 +417,8 @@ fn words_with_offsets(text: &str) -> Vec<(usize, &str)> {
 
 /// Every date in the text: (start, end, "m/d/yy").
 pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
-    let words = words_with_offsets(text);
+    // A comma set apart ("April 15 , 2010") is not a word of the date.
+    let words: Vec<(usize, &str)> = words_with_offsets(text).into_iter().filter(|(_, w)| *w != ",").collect();
     let mut out = Vec::new();
     let format = |m: u32, d: u32, y: u32| format!("{m}/{d}/{:02}", y % 100);
     let end_of = |i: usize| words[i].0 + words[i].1.trim_end_matches([',', '.', ')', ';']).len();
@@ -419,9 +441,9 @@ pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
                 continue;
             }
         }
-        // MM/DD/YYYY
-        let numbers: Vec<&str> = w(0).trim_end_matches([',', '.', ')', ';']).split('/').collect();
-        if numbers.len() == 3 {
+        // MM/DD/YYYY, MM-DD-YY
+        let numbers: Vec<&str> = w(0).trim_end_matches([',', '.', ')', ';']).split(['/', '-']).collect();
+        if numbers.len() == 3 && matches!(numbers[2].len(), 2 | 4) {
             if let (Ok(m), Ok(d), Ok(y)) =
                 (numbers[0].parse::<u32>(), numbers[1].parse::<u32>(), numbers[2].parse::<u32>())
             {
@@ -455,15 +477,27 @@ fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> 
     introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
 }
 
-/// A date introduced as the effective or commencement date.
+/// The effective date: a date defined as the "Effective Date" (followed by it in quotes),
+/// else one introduced closely by "effective as of", "effective date", "commencing", …;
+/// else (by the caller) the agreement date.
 fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
+    let term = |(s, e, v): &(usize, usize, String)| Term { value: v.clone(), start: *s, end: *e };
+    let defined = dates.iter().find(|(_, e, _)| {
+        let after = lower_window(text, *e, e + 40);
+        after.contains("\"effective date\"") || after.contains("“effective date”")
+    });
+    if let Some(date) = defined {
+        return Some(term(date));
+    }
     dates
         .iter()
         .find(|(s, _, _)| {
-            let before = lower_window(text, s.saturating_sub(120), *s);
-            before.contains("effective") || before.contains("commenc")
+            let before = lower_window(text, s.saturating_sub(40), *s);
+            ["effective as of", "effective date", "effective on", "effective from", "commenc", "effective:", "start:"]
+                .iter()
+                .any(|cue| before.contains(cue))
         })
-        .map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+        .map(term)
 }
 
 const CANADIAN_PROVINCES: [&str; 6] = ["Ontario", "British Columbia", "Quebec", "Alberta", "Manitoba", "Nova Scotia"];
@@ -540,9 +574,10 @@ mod tests {
 
     #[test]
     fn dates_in_contract_styles_are_normalised() {
-        let text = "dated October 1, 2019 and 23rd day of September, 2016 or 22 Dec. 2017 or 1/13/2005.";
+        let text = "dated October 1, 2019 and 23rd day of September, 2016 or 22 Dec. 2017 or 1/13/2005, \
+                    April 15 , 2010, start: 04-01-06; not section 1-2-3.";
         let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
-        assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05"]);
+        assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05", "4/15/10", "4/1/06"]);
     }
 
     #[test]
@@ -565,6 +600,22 @@ mod tests {
         let period = |value: &str, days| Period { value: value.into(), days, start: 0, end: 0 };
         assert_eq!(add_period("1/31/20", &period("1 month", 30)).as_deref(), Some("2/29/20"));
         assert_eq!(add_period("12/15/99", &period("30 days", 30)).as_deref(), Some("1/14/00"));
+    }
+
+    #[test]
+    fn looser_term_wordings_and_perpetual_agreements() {
+        let loose =
+            "This Agreement is effective as of April 15, 2010.\n\nThis Development Agreement will begin on the \
+                     Effective Date and continue for four (4) years unless earlier terminated on written notice.";
+        let terms = key_terms(loose);
+        assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("4 years"));
+        assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("4/15/14"));
+        let defined = "This Agreement is made on January 5, 2019 and becomes effective on February 1, 2019 \
+                       (the \"Effective Date\").";
+        assert_eq!(key_terms(defined).effective_date.map(|t| t.value).as_deref(), Some("2/1/19"));
+        let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
+                         indefinitely until terminated by either Party.";
+        assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
     }
 
     #[test]
