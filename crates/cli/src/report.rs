@@ -58,7 +58,8 @@ fn by_category(review: &Review) -> Vec<(&'static str, Vec<&Clause>)> {
     groups
 }
 
-fn excerpt(text: &str, chars: usize) -> String {
+/// `text` on one line, cut to `chars` characters with an ellipsis.
+pub fn excerpt(text: &str, chars: usize) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= chars {
         flat

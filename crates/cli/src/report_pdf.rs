@@ -9,6 +9,8 @@ use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 use cr_analysis::playbook::Severity;
 use cr_analysis::review::Review;
 
+use crate::report::excerpt;
+
 const PAGE_WIDTH: f32 = 595.0; // A4, in points
 const PAGE_HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 56.0;
@@ -164,15 +166,6 @@ fn split_long_word(word: &str, font: Font, size: f32, width: f32) -> Vec<String>
         }
     }
     pieces
-}
-
-fn excerpt(text: &str, chars: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= chars {
-        flat
-    } else {
-        format!("{}…", flat.chars().take(chars).collect::<String>())
-    }
 }
 
 /// The report as PDF bytes.
