@@ -13,6 +13,10 @@ use cr_analysis::{extract, Limits};
 
 use crate::report;
 
+/// Training passes over the data. With the model's strong L2, 8 scored better than 4 under
+/// 5-fold cross-validation (presence macro-F1 0.659 → 0.662, evidence F1 0.602 → 0.613).
+pub const EPOCHS: usize = 8;
+
 /// Where `train` writes by default and the other commands look first.
 pub const DEFAULT_MODEL: &str = "models/clauses.bin";
 
@@ -335,7 +339,7 @@ pub fn eval_command(dir: &Path, part: Part, json: bool, model: Option<&Path>) ->
             let training: Vec<&LabelledContract> =
                 chosen.iter().copied().filter(|c| eval::cv_fold(&c.id) != fold).collect();
             eprintln!("fold {}/{}: training on {} contracts", fold + 1, eval::CV_FOLDS, training.len());
-            models.push(classify::train(&training_examples(dir, &training)?, 4));
+            models.push(classify::train(&training_examples(dir, &training)?, EPOCHS));
         }
         models
     } else {

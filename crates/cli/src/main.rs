@@ -100,7 +100,7 @@ enum Command {
         /// Where to write the model.
         #[arg(long, default_value = engine::DEFAULT_MODEL)]
         out: PathBuf,
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = engine::EPOCHS)]
         epochs: usize,
     },
     /// Score the engine on a CUAD-format folder: presence macro-F1 and evidence P/R/F1.
