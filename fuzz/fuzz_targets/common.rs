@@ -18,3 +18,17 @@ pub fn abort_on_own_panics() {
         }));
     });
 }
+
+/// Extracts `data` as a file called `name`: text or a typed error within a 2 s bound, and
+/// page spans that lie inside the text.
+#[allow(dead_code)] // review_text does not extract by name
+pub fn check_extract(data: &[u8], name: &str) {
+    abort_on_own_panics();
+    let limits =
+        cr_analysis::Limits { max_duration: std::time::Duration::from_secs(2), ..cr_analysis::Limits::default() };
+    if let Ok(extracted) = cr_analysis::extract(data, name, &limits) {
+        for page in &extracted.pages {
+            assert!(page.start <= page.end && page.end <= extracted.text.len());
+        }
+    }
+}

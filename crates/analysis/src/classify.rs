@@ -575,15 +575,20 @@ fn best_threshold(scored: &[(f32, bool)]) -> f32 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn category_phrases_are_evidence_even_for_an_untrained_model() {
+    /// A model that finds nothing by itself: what it reports comes from phrases and anchors.
+    fn untrained_model() -> Model {
         let n = CATEGORIES.len();
-        let model = Model {
+        Model {
             weights: vec![vec![0.0; DIMENSIONS]; n],
             bias: vec![-10.0; n],
             thresholds: vec![0.99; n],
             presence_thresholds: vec![0.99; n],
-        };
+        }
+    }
+
+    #[test]
+    fn category_phrases_are_evidence_even_for_an_untrained_model() {
+        let model = untrained_model();
         let text = "Delivery is due in May.\nLate delivery incurs Liquidated Damages of $100 per day.";
         let segments = crate::segment::segments(text);
         let found = model.predict(text, &segments);
@@ -605,13 +610,7 @@ mod tests {
 
     #[test]
     fn values_read_by_the_key_term_readers_are_evidence_of_their_categories() {
-        let n = CATEGORIES.len();
-        let model = Model {
-            weights: vec![vec![0.0; DIMENSIONS]; n],
-            bias: vec![-10.0; n],
-            thresholds: vec![0.99; n],
-            presence_thresholds: vec![0.99; n],
-        };
+        let model = untrained_model();
         let text = "SUPPLY AGREEMENT\n\nThis Agreement is made as of March 1, 2020 by and between Acme, Inc. (\"Buyer\") \
                     and Beta LLC (\"Supplier\").\n\nPrices are in the Schedule.\n\nThis Agreement shall be governed by the laws of the State of Ohio.";
         let found = model.predict(text, &crate::segment::segments(text));
@@ -629,13 +628,7 @@ mod tests {
 
     #[test]
     fn a_headed_section_is_evidence_and_a_copyright_line_is_not() {
-        let n = CATEGORIES.len();
-        let model = Model {
-            weights: vec![vec![0.0; DIMENSIONS]; n],
-            bias: vec![-10.0; n],
-            thresholds: vec![0.99; n],
-            presence_thresholds: vec![0.99; n],
-        };
+        let model = untrained_model();
         let text = "10. Governing Law and Courts. The laws of the Governing Law state on the Cover Page apply.\n\n\
                     © 2021. Free to use under CC BY 4.0 and most favored terms.";
         let found = model.predict(text, &crate::segment::segments(text));
