@@ -100,8 +100,9 @@ enum Command {
         /// Where to write the model.
         #[arg(long, default_value = engine::DEFAULT_MODEL)]
         out: PathBuf,
-        #[arg(long, default_value_t = engine::EPOCHS)]
-        epochs: usize,
+        /// Most L-BFGS steps per logistic regression (each stops earlier once converged).
+        #[arg(long, default_value_t = engine::ITERATIONS)]
+        iterations: usize,
     },
     /// Score the engine on a CUAD-format folder: presence macro-F1 and evidence P/R/F1.
     Eval {
@@ -188,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Extract { file, json } => engine::extract_command(&file, json),
-        Command::Train { dir, out, epochs } => engine::train_command(&dir, &out, epochs),
+        Command::Train { dir, out, iterations } => engine::train_command(&dir, &out, iterations),
         Command::Eval { dir, all, trained, cv, json, model } => {
             let part = match (all, trained, cv) {
                 (true, _, _) => engine::Part::All,

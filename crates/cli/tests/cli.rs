@@ -87,7 +87,7 @@ fn training_is_reproducible_and_eval_scores_the_held_out_part() {
     let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
     for out in [&a, &b] {
         let output =
-            run(&["train", data.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--epochs", "2"]);
+            run(&["train", data.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--iterations", "20"]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"), "same data, same model");
