@@ -156,11 +156,11 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// [`RULES`] compiled once, with their category index. A pattern that does not compile (a
-/// test guards against it) drops its rule rather than failing a review.
 /// A rule ready to run: category index, patterns that must all match, patterns that must not.
 type CompiledRule = (usize, Vec<regex::Regex>, Vec<regex::Regex>);
 
+/// [`RULES`] compiled once, with their category index. A pattern that does not compile (a
+/// test guards against it) drops its rule rather than failing a review.
 fn compiled_rules() -> &'static [CompiledRule] {
     static COMPILED: std::sync::OnceLock<Vec<CompiledRule>> = std::sync::OnceLock::new();
     COMPILED.get_or_init(|| {
@@ -634,7 +634,9 @@ fn probability(weights: &[f32], bias: f32, features: &[(u32, f32)]) -> f32 {
 }
 
 /// Strength λ of the L2 penalty λ/2·‖w‖² against the summed (not averaged) loss. Chosen by
-/// 5-fold cross-validation on the training part.
+/// 5-fold cross-validation on the training part (presence macro-F1 / evidence F1): 1/4
+/// 0.729 / 0.623, 1/16 0.726 / 0.629, 1/64 0.724 / 0.632 — flat; 100 steps rather than 200
+/// changed neither figure by more than 0.001.
 const L2: f64 = 1.0 / 16.0;
 
 /// L2-regularised logistic regression for one category, solved to convergence by L-BFGS
@@ -646,7 +648,8 @@ const L2: f64 = 1.0 / 16.0;
 fn fit(examples: &[&Example], c: usize, iterations: usize, start: Option<(&[f32], f32)>) -> (Vec<f32>, f32) {
     let lambda = L2;
     let n = DIMENSIONS + 1;
-    if examples.is_empty() {
+    // With no positives the optimum is w = 0 and a bias of -∞: say so without searching.
+    if !examples.iter().any(|e| e.labels[c]) {
         return (vec![0f32; DIMENSIONS], -10.0);
     }
     let positives = examples.iter().filter(|e| e.labels[c]).count().max(1);
@@ -695,14 +698,22 @@ fn fit(examples: &[&Example], c: usize, iterations: usize, start: Option<(&[f32]
         }
         x[DIMENSIONS] = f64::from(b);
     }
-    let mut g = vec![0f64; n];
+    let x = minimise_lbfgs(x, iterations, objective);
+    (x[..DIMENSIONS].iter().map(|v| *v as f32).collect(), x[DIMENSIONS] as f32)
+}
+
+/// Minimises a smooth convex `objective` (which returns f(x) and writes ∇f(x) into its
+/// second argument) by L-BFGS with 8 correction pairs and a backtracking (Armijo) line search,
+/// from `x`, for at most `iterations` steps or until a step improves f by less than 1e-7 of it.
+fn minimise_lbfgs(mut x: Vec<f64>, iterations: usize, objective: impl Fn(&[f64], &mut [f64]) -> f64) -> Vec<f64> {
+    let mut g = vec![0f64; x.len()];
     let mut f = objective(&x, &mut g);
     let memory = 8;
     let mut s_hist: std::collections::VecDeque<Vec<f64>> = std::collections::VecDeque::new();
     let mut y_hist: std::collections::VecDeque<Vec<f64>> = std::collections::VecDeque::new();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
-    let mut new_g = vec![0f64; n];
-    let mut candidate = vec![0f64; n];
+    let mut new_g = vec![0f64; x.len()];
+    let mut candidate = vec![0f64; x.len()];
     for iteration in 0..iterations {
         // Two-loop recursion: d = -H·g.
         let mut d: Vec<f64> = g.iter().map(|v| -v).collect();
@@ -757,7 +768,7 @@ fn fit(examples: &[&Example], c: usize, iterations: usize, start: Option<(&[f32]
             break;
         }
     }
-    (x[..DIMENSIONS].iter().map(|v| *v as f32).collect(), x[DIMENSIONS] as f32)
+    x
 }
 
 /// The score at or above which F1 is highest; 0 when taking everything is best.
@@ -910,6 +921,18 @@ mod tests {
         assert!((norm - 1.0).abs() < 1e-4);
         assert_eq!(f, features("THIS agreement shall be governed by the laws of the state of new york"));
         assert_eq!(hash(&[b"governed"]), hash(&[b"governed"]));
+    }
+
+    #[test]
+    fn lbfgs_finds_the_minimum_of_an_ill_conditioned_quadratic() {
+        // f = (x0 - 3)² + 100·(x1 + 1)², minimum at (3, -1).
+        let objective = |x: &[f64], grad: &mut [f64]| {
+            grad[0] = 2.0 * (x[0] - 3.0);
+            grad[1] = 200.0 * (x[1] + 1.0);
+            (x[0] - 3.0).powi(2) + 100.0 * (x[1] + 1.0).powi(2)
+        };
+        let x = minimise_lbfgs(vec![0.0, 0.0], 100, objective);
+        assert!((x[0] - 3.0).abs() < 1e-3 && (x[1] + 1.0).abs() < 1e-3, "{x:?}");
     }
 
     #[test]
