@@ -398,7 +398,10 @@ impl Model {
             .collect();
         let anchored = anchored_values(segments, terms, structure);
         // Categories with wording rules are decided by their rules alone.
-        let ruled: Vec<usize> = compiled_rules().iter().map(|(c, _, _)| *c).collect();
+        let mut ruled = [false; CATEGORIES.len()];
+        for (c, _, _) in compiled_rules() {
+            ruled[*c] = true;
+        }
         let probabilities: Vec<Vec<f32>> = segments
             .iter()
             .enumerate()
@@ -408,9 +411,8 @@ impl Model {
                     return vec![0.0; CATEGORIES.len()];
                 }
                 let f = &features(segment.text(text));
-                let mut p: Vec<f32> = (0..CATEGORIES.len())
-                    .map(|c| if ruled.contains(&c) { 0.0 } else { self.probability(c, f) })
-                    .collect();
+                let mut p: Vec<f32> =
+                    (0..CATEGORIES.len()).map(|c| if ruled[c] { 0.0 } else { self.probability(c, f) }).collect();
                 for (c, phrases) in &phrase_rules {
                     if phrases.iter().any(|phrase| phrase_matches(&lower, phrase)) {
                         p[*c] = p[*c].max(PHRASE_CONFIDENCE);
@@ -648,13 +650,12 @@ const L2: f64 = 1.0 / 16.0;
 fn fit(examples: &[&Example], c: usize, iterations: usize, start: Option<(&[f32], f32)>) -> (Vec<f32>, f32) {
     let lambda = L2;
     let n = DIMENSIONS + 1;
+    let positives = examples.iter().filter(|e| e.labels[c]).count();
     // With no positives the optimum is w = 0 and a bias of -∞: say so without searching.
-    if !examples.iter().any(|e| e.labels[c]) {
+    if positives == 0 {
         return (vec![0f32; DIMENSIONS], -10.0);
     }
-    let positives = examples.iter().filter(|e| e.labels[c]).count().max(1);
-    let positive_weight =
-        ((examples.len() - positives.min(examples.len())) as f64 / positives as f64).sqrt().clamp(1.0, 30.0);
+    let positive_weight = ((examples.len() - positives) as f64 / positives as f64).sqrt().clamp(1.0, 30.0);
     // The examples flattened once (compressed sparse rows): the objective walks them some
     // hundred times, and contiguous memory is what makes that fast.
     let mut offsets = Vec::with_capacity(examples.len() + 1);
