@@ -102,7 +102,7 @@ pub const PHRASES: &[(&str, &[&str])] = &[
 /// rules alone (the model's own guesses only added false positives). On the training part
 /// (contract-level F1 of the rule alone, against the model's 5-fold cross-validated presence
 /// F1): Unlimited License 0.83 (model 0.00), Third Party Beneficiary 0.59 (0.30), Affiliate
-/// License-Licensor 0.47 (0.00), Price Restrictions 0.39 (0.00).
+/// License-Licensor 0.47 (0.00), Price Restrictions 0.39 (0.00), No-Solicit of Customers 0.54 (0.17).
 pub struct Rule {
     pub category: &'static str,
     pub all: &'static [&'static str],
@@ -145,6 +145,15 @@ pub const RULES: &[Rule] = &[
         none: &[],
     },
     Rule {
+        // A promise not to solicit, divert or entice the other side's customers or clients.
+        category: "No-Solicit of Customers",
+        all: &[
+            r"\b(solicit|divert|entice|canvass|induce|interfere)\w*[^.;]{0,100}\b(customers?|clients?|custom|insureds|accounts)\b",
+            r"\b(not|neither|nor|refrain)\b",
+        ],
+        none: &[r"solicit\w* (the services of )?(any )?(of [\w']+ )?employ|not generally"],
+    },
+    Rule {
         // A price or fee that may rise only so far or so often.
         category: "Price Restrictions",
         all: &[
@@ -177,9 +186,15 @@ fn compiled_rules() -> &'static [CompiledRule] {
 }
 
 /// A short copyright or licence notice of the document itself ("© 2021. Free to use under
-/// CC BY 4.0."), which the licence categories would otherwise take for a licence grant.
+/// CC BY 4.0."), which the licence categories would otherwise take for a licence grant; or a
+/// filing's page footer ("Source: ACME CORP, 8-K, 8/15/2019", on every page of an EDGAR
+/// exhibit), which the model took for a title or a date in 165 places over the 413 CUAD
+/// contracts (and which CUAD marks in 3 of 2,641).
 fn is_notice_of_the_document_itself(lower: &str) -> bool {
-    lower.len() < 200 && (lower.starts_with('©') || lower.starts_with("copyright") || lower.starts_with("(c) "))
+    let copyright = lower.starts_with('©') || lower.starts_with("copyright") || lower.starts_with("(c) ");
+    let filing_footer = lower.starts_with("source: ")
+        && lower.rsplit(' ').next().is_some_and(|date| date.split('/').count() == 3 && date.len() <= 10);
+    lower.len() < 200 && (copyright || filing_footer)
 }
 
 /// Section headings that name a category ("12.3 Governing Law."): the section is evidence of
@@ -204,6 +219,26 @@ const HEADINGS: &[(&str, &[&str])] = &[
     ("Non-Disparagement", &["disparage"]),
     ("Covenant Not to Sue", &["covenant not to sue"]),
 ];
+
+/// The heading of the section each segment is in: that of the last numbered section opened
+/// at or before it, where an unheaded top-level section ("13.") ends the one before.
+pub fn section_headings(segments: &[Segment], structure: &crate::structure::Structure) -> Vec<Option<String>> {
+    let mut sections = structure.sections.iter().peekable();
+    let mut current: Option<&str> = None;
+    segments
+        .iter()
+        .map(|segment| {
+            while let Some(section) = sections.next_if(|s| s.start <= segment.start) {
+                match &section.heading {
+                    Some(heading) => current = Some(heading),
+                    None if !section.number.contains(['(', '.']) => current = None,
+                    None => {}
+                }
+            }
+            current.map(str::to_owned)
+        })
+        .collect()
+}
 
 /// Segments that hold a value the key-term and structure readers found, by category: the
 /// title (Document Name), the parties block (Parties), the dates, the governing law, the
@@ -298,8 +333,20 @@ fn words(text: &str) -> Vec<String> {
 /// one token, and plural "s" stripped (5-fold cross-validated presence macro-F1 0.598 →
 /// 0.597 / 0.597, evidence F1 0.428 → 0.432 / 0.430).)
 pub fn features(text: &str) -> Vec<(u32, f32)> {
+    segment_features(text, None)
+}
+
+/// [`features`] of a segment, with the words of the heading of the section it is in marked
+/// as such ("§insurance"): a clause's heading says what it is about even where its own
+/// sentences do not. 5-fold cross-validated presence macro-F1 0.749 → 0.752, evidence F1
+/// 0.636 → 0.640 (with the solver run to convergence; the earlier try of a heading-like short
+/// segment, above, was with a solver stopped early).
+pub fn segment_features(text: &str, heading: Option<&str>) -> Vec<(u32, f32)> {
     let words = words(text);
     let mut buckets: Vec<u32> = Vec::with_capacity(words.len() * 2 + 2);
+    for word in heading.map(self::words).unwrap_or_default() {
+        buckets.push(hash(&["§".as_bytes(), word.as_bytes()]));
+    }
     for (i, word) in words.iter().enumerate() {
         buckets.push(hash(&[word.as_bytes()]));
         if let Some(next) = words.get(i + 1) {
@@ -339,15 +386,25 @@ fn hash(parts: &[&[u8]]) -> u32 {
 }
 
 /// One scorer per category.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
     pub weights: Vec<Vec<f32>>,
     pub bias: Vec<f32>,
     /// Probability above which a segment is evidence of the category.
     pub thresholds: Vec<f32>,
-    /// Highest segment probability a contract needs before the category is reported at all
-    /// (tuned for contract-level presence F1).
+    /// Score a contract needs before the category is reported at all (tuned for
+    /// contract-level presence F1): its best segment's probability, mixed with the
+    /// whole-document model's by [`Model::document_mix`].
     pub presence_thresholds: Vec<f32>,
+    /// Whole-document scorers, one per category: whether the contract has the category at
+    /// all, read from all of its words. A clause that no single segment gives away (an
+    /// exception to a restriction, a customer no-solicit) is often clear from the contract
+    /// as a whole, and the contracts that have a category tend to be of a kind.
+    pub document_weights: Vec<Vec<f32>>,
+    pub document_bias: Vec<f32>,
+    /// Weight of the whole-document probability in the presence score (0: best segment
+    /// only, 1: document only), chosen per category out of fold.
+    pub document_mix: Vec<f32>,
 }
 
 /// A segment scored for one category.
@@ -358,7 +415,7 @@ pub struct Prediction {
     pub confidence: f32,
 }
 
-const MAGIC: &[u8; 8] = b"CRMODEL3";
+const MAGIC: &[u8; 8] = b"CRMODEL4";
 
 /// 8-bit code of a weight, companded by square root: a converged logistic regression has a
 /// few large weights and a long tail of small ones, which linear 8-bit steps would round to
@@ -375,6 +432,11 @@ fn decode_weight(code: u8, max: f32) -> f32 {
 impl Model {
     pub fn probability(&self, category: usize, features: &[(u32, f32)]) -> f32 {
         probability(&self.weights[category], self.bias[category], features)
+    }
+
+    /// Probability that a contract with these (whole-text) features has the category at all.
+    pub fn document_probability(&self, category: usize, features: &[(u32, f32)]) -> f32 {
+        probability(&self.document_weights[category], self.document_bias[category], features)
     }
 
     /// Segments at or above each category's threshold; consecutive segments of one category
@@ -397,22 +459,25 @@ impl Model {
             .filter_map(|(category, phrases)| Some((CATEGORIES.iter().position(|c| c == category)?, *phrases)))
             .collect();
         let anchored = anchored_values(segments, terms, structure);
+        let headings = section_headings(segments, structure);
         // Categories with wording rules are decided by their rules alone.
         let mut ruled = [false; CATEGORIES.len()];
         for (c, _, _) in compiled_rules() {
             ruled[*c] = true;
         }
-        let probabilities: Vec<Vec<f32>> = segments
+        // Per segment: the model's probabilities, and those raised by phrases, rules and anchors.
+        let (probabilities, model_probabilities): (Vec<Vec<f32>>, Vec<Vec<f32>>) = segments
             .iter()
             .enumerate()
             .map(|(index, segment)| {
                 let lower = segment.text(text).to_lowercase();
                 if is_notice_of_the_document_itself(&lower) {
-                    return vec![0.0; CATEGORIES.len()];
+                    return (vec![0.0; CATEGORIES.len()], vec![0.0; CATEGORIES.len()]);
                 }
-                let f = &features(segment.text(text));
-                let mut p: Vec<f32> =
+                let f = &segment_features(segment.text(text), headings[index].as_deref());
+                let model: Vec<f32> =
                     (0..CATEGORIES.len()).map(|c| if ruled[c] { 0.0 } else { self.probability(c, f) }).collect();
+                let mut p = model.clone();
                 for (c, phrases) in &phrase_rules {
                     if phrases.iter().any(|phrase| phrase_matches(&lower, phrase)) {
                         p[*c] = p[*c].max(PHRASE_CONFIDENCE);
@@ -428,11 +493,24 @@ impl Model {
                         p[*c] = p[*c].max(PHRASE_CONFIDENCE);
                     }
                 }
-                p
+                (p, model)
             })
-            .collect();
+            .unzip();
+        let document_features = self.document_mix.iter().any(|m| *m > 0.0).then(|| features(text));
         let present: Vec<bool> = (0..CATEGORIES.len())
-            .map(|c| probabilities.iter().any(|p| p[c] >= self.presence_thresholds[c].min(PHRASE_CONFIDENCE)))
+            .map(|c| {
+                let threshold = self.presence_thresholds[c].min(PHRASE_CONFIDENCE);
+                let best = probabilities.iter().map(|p| p[c]).fold(0f32, f32::max);
+                let mix = self.document_mix[c];
+                match &document_features {
+                    Some(document) if mix > 0.0 && !ruled[c] => {
+                        let best_model = model_probabilities.iter().map(|p| p[c]).fold(0f32, f32::max);
+                        let score = mix * self.document_probability(c, document) + (1.0 - mix) * best_model;
+                        best >= PHRASE_CONFIDENCE || score >= threshold
+                    }
+                    _ => best >= threshold,
+                }
+            })
             .collect();
         let mut out: Vec<Prediction> = Vec::new();
         // Index in `out` of the open prediction per category, and the segment it last took.
@@ -462,7 +540,9 @@ impl Model {
         for (c, category) in CATEGORIES.iter().enumerate() {
             if present[c] && open[c].is_none() {
                 let best = probabilities.iter().enumerate().max_by(|a, b| a.1[c].total_cmp(&b.1[c]));
-                if let Some((index, p)) = best.filter(|(_, p)| p[c] >= ALWAYS_PRESENT_FLOOR) {
+                // (Judged with the whole document, the category needs its best segment cited.)
+                let floor = if self.document_mix[c] > 0.0 { 0.0 } else { ALWAYS_PRESENT_FLOOR };
+                if let Some((index, p)) = best.filter(|(_, p)| p[c] >= floor) {
                     out.push(Prediction { category, segment: segments[index], confidence: p[c] });
                 }
             }
@@ -497,19 +577,30 @@ impl Model {
         out
     }
 
-    /// Serialises with 8-bit companded weights (one scale, the largest weight, per category).
+    /// Serialises with 8-bit companded weights (one scale, the largest weight, per weight
+    /// vector): per category the segment scorer's scale, bias, evidence and presence
+    /// thresholds, the document scorer's scale, bias and mix, then the two weight vectors.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(CATEGORIES.len() * (DIMENSIONS + 12) + 16);
+        let mut out = Vec::with_capacity(CATEGORIES.len() * (2 * DIMENSIONS + CATEGORY_HEADER) + 16);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(CATEGORIES.len() as u32).to_le_bytes());
         out.extend_from_slice(&(DIMENSIONS as u32).to_le_bytes());
+        let scale = |weights: &[f32]| weights.iter().fold(0f32, |m, w| m.max(w.abs())).max(1e-9);
         for c in 0..CATEGORIES.len() {
-            let max = self.weights[c].iter().fold(0f32, |m, w| m.max(w.abs())).max(1e-9);
-            out.extend_from_slice(&max.to_le_bytes());
-            out.extend_from_slice(&self.bias[c].to_le_bytes());
-            out.extend_from_slice(&self.thresholds[c].to_le_bytes());
-            out.extend_from_slice(&self.presence_thresholds[c].to_le_bytes());
+            let (max, document_max) = (scale(&self.weights[c]), scale(&self.document_weights[c]));
+            for value in [
+                max,
+                self.bias[c],
+                self.thresholds[c],
+                self.presence_thresholds[c],
+                document_max,
+                self.document_bias[c],
+                self.document_mix[c],
+            ] {
+                out.extend_from_slice(&value.to_le_bytes());
+            }
             out.extend(self.weights[c].iter().map(|w| encode_weight(*w, max)));
+            out.extend(self.document_weights[c].iter().map(|w| encode_weight(*w, document_max)));
         }
         out
     }
@@ -517,7 +608,9 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let header = 16;
         if bytes.len() < header || &bytes[..8] != MAGIC {
-            return Err("not a Contract Reviewer model file".into());
+            return Err(
+                "not a Contract Reviewer model file of this version (retrain with `contract-reviewer train`)".into()
+            );
         }
         let read_u32 = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let read_f32 = |at: usize| f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
@@ -528,24 +621,33 @@ impl Model {
                 CATEGORIES.len()
             ));
         }
-        if bytes.len() != header + categories * (16 + dimensions) {
+        if bytes.len() != header + categories * (CATEGORY_HEADER + 2 * dimensions) {
             return Err("model file is truncated".into());
         }
-        let mut model =
-            Model { weights: Vec::new(), bias: Vec::new(), thresholds: Vec::new(), presence_thresholds: Vec::new() };
+        let mut model = Model::default();
         let mut at = header;
         for _ in 0..categories {
             let max = read_f32(at);
             model.bias.push(read_f32(at + 4));
             model.thresholds.push(read_f32(at + 8));
             model.presence_thresholds.push(read_f32(at + 12));
-            at += 16;
+            let document_max = read_f32(at + 16);
+            model.document_bias.push(read_f32(at + 20));
+            model.document_mix.push(read_f32(at + 24));
+            at += CATEGORY_HEADER;
             model.weights.push(bytes[at..at + dimensions].iter().map(|b| decode_weight(*b, max)).collect());
+            at += dimensions;
+            model
+                .document_weights
+                .push(bytes[at..at + dimensions].iter().map(|b| decode_weight(*b, document_max)).collect());
             at += dimensions;
         }
         Ok(model)
     }
 }
+
+/// Bytes of the numbers before each category's weights in the model file.
+const CATEGORY_HEADER: usize = 7 * 4;
 
 /// A labelled training example: a segment's features and the categories it is evidence of.
 pub struct Example {
@@ -561,33 +663,40 @@ pub struct Example {
 /// Folds for choosing thresholds out of fold.
 const FOLDS: u32 = 5;
 
-/// Trains one logistic regression per category on all `examples`, and picks each category's
-/// thresholds (evidence: best segment F1; presence: best contract F1) on scores made out of
-/// fold: for each of [`FOLDS`] groups of contracts, by a model trained on the others. Every
-/// contract thus helps both to fit and to set thresholds, which a single small validation
-/// part could not (its thresholds were noisy for rare categories). Deterministic; the
-/// categories are spread over the available cores.
-pub fn train(examples: &[Example], iterations: usize) -> Model {
+/// Trains one logistic regression per category on all `examples` (segments), and one on
+/// `documents` (whole contracts, labelled with the categories they have), and picks each
+/// category's thresholds (evidence: best segment F1; presence: best contract F1) and the
+/// document model's share in presence on scores made out of fold: for each of [`FOLDS`]
+/// groups of contracts, by models trained on the others. Every contract thus helps both to
+/// fit and to set thresholds, which a single small validation part could not (its
+/// thresholds were noisy for rare categories). Deterministic; the categories are spread
+/// over the available cores.
+pub fn train(examples: &[Example], documents: &[Example], iterations: usize) -> Model {
     let n = CATEGORIES.len();
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).min(n);
     let mut trained: Vec<(usize, CategoryModel)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
-                    (t..n).step_by(threads).map(|c| (c, train_category(examples, c, iterations))).collect::<Vec<_>>()
+                    (t..n)
+                        .step_by(threads)
+                        .map(|c| (c, train_category(examples, documents, c, iterations)))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
     });
     trained.sort_by_key(|(c, _)| *c);
-    let mut model =
-        Model { weights: Vec::new(), bias: Vec::new(), thresholds: Vec::new(), presence_thresholds: Vec::new() };
+    let mut model = Model::default();
     for (_, category) in trained {
         model.weights.push(category.weights);
         model.bias.push(category.bias);
         model.thresholds.push(category.threshold);
         model.presence_thresholds.push(category.presence_threshold);
+        model.document_weights.push(category.document_weights);
+        model.document_bias.push(category.document_bias);
+        model.document_mix.push(category.document_mix);
     }
     model
 }
@@ -598,9 +707,17 @@ struct CategoryModel {
     bias: f32,
     threshold: f32,
     presence_threshold: f32,
+    document_weights: Vec<f32>,
+    document_bias: f32,
+    document_mix: f32,
 }
 
-fn train_category(examples: &[Example], c: usize, iterations: usize) -> CategoryModel {
+/// Shares of the document model's probability tried for the presence score.
+const DOCUMENT_MIXES: [f32; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+/// A logistic regression on `examples`, and its probabilities for each of them made out of
+/// fold (by [`FOLDS`] models, each trained without the example's group of contracts).
+fn fit_with_out_of_fold(examples: &[Example], c: usize, iterations: usize) -> (Vec<f32>, f32, Vec<f32>) {
     let all: Vec<&Example> = examples.iter().collect();
     let (weights, bias) = fit(&all, c, iterations, None);
     // The fold models start from the full model: the problem is strictly convex, so they
@@ -615,19 +732,48 @@ fn train_category(examples: &[Example], c: usize, iterations: usize) -> Category
             }
         }
     }
+    (weights, bias, out_of_fold)
+}
+
+fn train_category(examples: &[Example], documents: &[Example], c: usize, iterations: usize) -> CategoryModel {
+    let (weights, bias, out_of_fold) = fit_with_out_of_fold(examples, c, iterations);
     let scored: Vec<(f32, bool)> = out_of_fold.iter().zip(examples).map(|(p, e)| (*p, e.labels[c])).collect();
-    let threshold = best_threshold(&scored).clamp(0.3, 0.99);
+    let threshold = best_threshold(&scored).0.clamp(0.3, 0.99);
     // Per contract: its best segment, and whether it has the category.
     let mut per_contract: std::collections::BTreeMap<u32, (f32, bool)> = std::collections::BTreeMap::new();
     for (example, p) in examples.iter().zip(&out_of_fold) {
         let entry = per_contract.entry(example.contract).or_insert((0.0, example.contract_has[c]));
         entry.0 = entry.0.max(*p);
     }
-    let contracts: Vec<(f32, bool)> = per_contract.into_values().collect();
-    // No lower clamp here: a category nearly every contract has (a title, the parties) is
-    // best reported always, with its best segment as evidence.
-    let presence_threshold = best_threshold(&contracts).min(0.99);
-    CategoryModel { weights, bias, threshold, presence_threshold }
+    let (document_weights, document_bias, document_out_of_fold) = fit_with_out_of_fold(documents, c, iterations);
+    let document_scores: std::collections::BTreeMap<u32, f32> =
+        documents.iter().zip(&document_out_of_fold).map(|(d, p)| (d.contract, *p)).collect();
+    // The mix with the best contract F1 (ties: the smaller share). No lower clamp on the
+    // threshold: a category nearly every contract has (a title, the parties) is best
+    // reported always, with its best segment as evidence.
+    let mut best: Option<(f32, f32, f32)> = None;
+    // Categories with wording phrases or rules are found by them at review time, which the
+    // out-of-fold scores here do not see: against the model's segment scores alone, the
+    // document model looked better than it is (5-fold cross-validated presence F1 of Most
+    // Favored Nation, Non-Disparagement and Source Code Escrow fell by 0.08 to 0.10).
+    let has_wording = PHRASES.iter().any(|(name, _)| *name == CATEGORIES[c])
+        || RULES.iter().any(|rule| rule.category == CATEGORIES[c]);
+    let mixes: &[f32] = if has_wording { &DOCUMENT_MIXES[..1] } else { &DOCUMENT_MIXES };
+    for &mix in mixes {
+        let contracts: Vec<(f32, bool)> = per_contract
+            .iter()
+            .map(|(contract, (segment, has))| {
+                let document = document_scores.get(contract).copied().unwrap_or(0.0);
+                (mix * document + (1.0 - mix) * segment, *has)
+            })
+            .collect();
+        let (threshold, f1) = best_threshold(&contracts);
+        if best.is_none_or(|(_, _, best_f1)| f1 > best_f1) {
+            best = Some((mix, threshold.min(0.99), f1));
+        }
+    }
+    let (document_mix, presence_threshold, _) = best.unwrap_or((0.0, 0.99, 0.0));
+    CategoryModel { weights, bias, threshold, presence_threshold, document_weights, document_bias, document_mix }
 }
 
 fn probability(weights: &[f32], bias: f32, features: &[(u32, f32)]) -> f32 {
@@ -772,11 +918,14 @@ fn minimise_lbfgs(mut x: Vec<f64>, iterations: usize, objective: impl Fn(&[f64],
     x
 }
 
-/// The score at or above which F1 is highest; 0 when taking everything is best.
-fn best_threshold(scored: &[(f32, bool)]) -> f32 {
+/// The score at or above which F1 is highest (0 when taking everything is best), and that F1.
+/// (Tried for evidence instead: thresholds that maximise the evidence F1 pooled over all
+/// categories, which cite a segment only when it is right more than F/2 of the time; 5-fold
+/// cross-validated evidence precision 0.607 → 0.616, recall 0.667 → 0.660, F1 unchanged.)
+fn best_threshold(scored: &[(f32, bool)]) -> (f32, f32) {
     let total_positive = scored.iter().filter(|(_, y)| *y).count();
     if total_positive == 0 {
-        return 0.99;
+        return (0.99, 0.0);
     }
     let mut sorted: Vec<(f32, bool)> = scored.to_vec();
     sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -800,7 +949,7 @@ fn best_threshold(scored: &[(f32, bool)]) -> f32 {
             best = if i + 1 == sorted.len() { 0.0 } else { *p };
         }
     }
-    best
+    (best, best_f1)
 }
 
 #[cfg(test)]
@@ -815,6 +964,9 @@ mod tests {
             bias: vec![-10.0; n],
             thresholds: vec![0.99; n],
             presence_thresholds: vec![0.99; n],
+            document_weights: vec![vec![0.0; DIMENSIONS]; n],
+            document_bias: vec![-10.0; n],
+            document_mix: vec![0.0; n],
         }
     }
 
@@ -856,6 +1008,14 @@ mod tests {
         assert!(found("There are no third-party beneficiaries of this Agreement.").is_empty());
         assert!(found("Nothing in this Agreement makes any person an intended third party beneficiary.").is_empty());
         assert_eq!(found("Supplier may increase the prices once a year by no more than 3%."), ["Price Restrictions"]);
+        assert_eq!(
+            found("For two years the Consultant shall not solicit or divert any customer of the Company."),
+            ["No-Solicit of Customers"]
+        );
+        assert_eq!(
+            found("The Consultant shall not solicit the services of any employee of a client."),
+            ["No-Solicit of Employees"]
+        );
         assert_eq!(
             found(
                 "Sony, on behalf of itself and its Affiliates, hereby grants to Purchaser a license under the Patents."
@@ -906,13 +1066,33 @@ mod tests {
     }
 
     #[test]
-    fn a_headed_section_is_evidence_and_a_copyright_line_is_not() {
+    fn a_headed_section_is_evidence_and_a_copyright_line_or_filing_footer_is_not() {
         let model = untrained_model();
         let text = "10. Governing Law and Courts. The laws of the Governing Law state on the Cover Page apply.\n\n\
-                    © 2021. Free to use under CC BY 4.0 and most favored terms.";
+                    © 2021. Free to use under CC BY 4.0 and most favored terms.\n\n\
+                    Source: MOST FAVORED CORP, 8-K, 8/15/2019";
         let found = model.predict(text, &crate::segment::segments(text));
         let categories: Vec<&str> = found.iter().map(|p| p.category).collect();
         assert_eq!(categories, ["Governing Law"], "{found:?}");
+    }
+
+    #[test]
+    fn a_segment_carries_the_heading_of_its_section() {
+        let text = "Preamble text of the agreement.\n\n12. Insurance. Supplier shall insure the goods.\n\n\
+                    (a) The policy shall name Buyer.\n\n13.\n\nSomething else entirely, without a heading.";
+        let segments = crate::segment::segments(text);
+        let headings = section_headings(&segments, &crate::structure::structure(text));
+        let heading_of = |needle: &str| {
+            let at = segments.iter().position(|s| s.text(text).contains(needle)).expect("segment");
+            headings[at].clone()
+        };
+        assert_eq!(heading_of("Preamble"), None);
+        assert_eq!(heading_of("insure the goods").as_deref(), Some("Insurance"));
+        assert_eq!(heading_of("name Buyer").as_deref(), Some("Insurance"), "a sub-clause keeps its section's heading");
+        assert_eq!(heading_of("Something else"), None, "an unheaded section ends the one before");
+        let plain = features("The policy shall name Buyer.");
+        assert_ne!(segment_features("The policy shall name Buyer.", Some("Insurance")), plain);
+        assert_eq!(segment_features("The policy shall name Buyer.", None), plain);
     }
 
     #[test]
@@ -947,26 +1127,70 @@ mod tests {
         assert_eq!(decode_weight(encode_weight(0.0, max), max), 0.0);
     }
 
+    /// Training data of `contracts` contracts: every other one has a governing-law clause (a
+    /// labelled segment), and every third is a franchise agreement, which has an exception
+    /// to its restrictions that no segment is labelled with (the contract as a whole is).
+    fn synthetic_training(contracts: u32) -> (Vec<Example>, Vec<Example>) {
+        let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
+        let exception = CATEGORIES.iter().position(|c| *c == "Competitive Restriction Exception").expect("category");
+        let (mut examples, mut documents) = (Vec::new(), Vec::new());
+        for i in 0..contracts {
+            let mut has = vec![false; CATEGORIES.len()];
+            has[law] = i % 2 == 0;
+            has[exception] = i % 3 == 0;
+            let mut segments = vec![
+                (format!("The Supplier shall deliver {i} units each month."), false),
+                (format!("Invoices are payable within {i} days."), false),
+            ];
+            if has[law] {
+                segments.push((format!("This Agreement is governed by the laws of State {i}."), true));
+            }
+            if has[exception] {
+                segments.push(("The Franchisee shall operate the franchised restaurant.".to_owned(), false));
+            }
+            for (text, is_law) in &segments {
+                let mut labels = vec![false; CATEGORIES.len()];
+                labels[law] = *is_law;
+                examples.push(Example { features: features(text), labels, contract: i, contract_has: has.clone() });
+            }
+            let whole: Vec<&str> = segments.iter().map(|(t, _)| t.as_str()).collect();
+            documents.push(Example {
+                features: features(&whole.join("\n")),
+                labels: has.clone(),
+                contract: i,
+                contract_has: has,
+            });
+        }
+        (examples, documents)
+    }
+
     #[test]
     fn a_trained_model_separates_its_classes_and_survives_a_round_trip() {
         let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
-        let make = |text: &str, positive: bool, contract: u32| {
-            let mut labels = vec![false; CATEGORIES.len()];
-            labels[law] = positive;
-            Example { features: features(text), labels, contract, contract_has: vec![true; CATEGORIES.len()] }
-        };
-        let mut examples = Vec::new();
-        for i in 0..50 {
-            examples.push(make(&format!("This Agreement is governed by the laws of State {i}."), true, i));
-            examples.push(make(&format!("The Supplier shall deliver {i} units each month."), false, i));
-            examples.push(make(&format!("Invoices are payable within {i} days."), false, i));
-        }
-        let model = train(&examples, 50);
+        let (examples, documents) = synthetic_training(60);
+        let model = train(&examples, &documents, 50);
         let restored = Model::from_bytes(&model.to_bytes()).expect("round trip");
         let yes = features("This Agreement is governed by the laws of State 77.");
         let no = features("The Supplier shall deliver the units by truck.");
         assert!(restored.probability(law, &yes) >= restored.thresholds[law]);
         assert!(restored.probability(law, &no) < restored.thresholds[law]);
+        assert_eq!(restored.document_mix, model.document_mix);
         assert!(Model::from_bytes(b"garbage").is_err());
+        assert!(Model::from_bytes(&model.to_bytes()[..1000]).is_err());
+    }
+
+    #[test]
+    fn a_category_no_segment_shows_is_judged_from_the_whole_contract() {
+        let (examples, documents) = synthetic_training(60);
+        let model = train(&examples, &documents, 50);
+        let exception = CATEGORIES.iter().position(|c| *c == "Competitive Restriction Exception").expect("category");
+        assert!(model.document_mix[exception] > 0.0, "the document model decides: {}", model.document_mix[exception]);
+        let found = |text: &str| -> Vec<&'static str> {
+            model.predict(text, &crate::segment::segments(text)).iter().map(|p| p.category).collect()
+        };
+        let franchise = "The Franchisee shall operate the franchised restaurant.\nInvoices are payable within 30 days.";
+        assert!(found(franchise).contains(&"Competitive Restriction Exception"), "{:?}", found(franchise));
+        let supply = "The Supplier shall deliver 5 units each month.\nInvoices are payable within 30 days.";
+        assert!(!found(supply).contains(&"Competitive Restriction Exception"), "{:?}", found(supply));
     }
 }

@@ -84,31 +84,73 @@ fn span(start: usize, line: &str) -> Span {
 }
 
 /// The title: among the first lines, a short one naming an agreement (or, failing that, the
-/// first short line mostly in capitals).
+/// first short line mostly in capitals). A filing's stamp before it on the same line
+/// ("EXHIBIT 4.1 CONSULTING AGREEMENT") is not part of it, and a title that runs on into the
+/// preamble ("DISTRIBUTOR AGREEMENT Tripath Technology, Inc. …") ends with its run of capitals.
 fn title(lines: &[(usize, &str)]) -> Option<Span> {
     let opening = &lines[..lines.len().min(25)];
-    let clean = |line: &str| line.trim_start_matches('#').trim().to_owned();
-    let short = |line: &str| (2..=12).contains(&line.split_whitespace().count());
+    let candidates: Vec<Span> = opening.iter().filter_map(|(start, line)| title_candidate(*start, line)).collect();
     let names_a_contract = |line: &str| {
         let lower = line.to_lowercase();
-        ["agreement", "contract", "terms", "license", "licence", "lease", "addendum", "amendment", "nda"]
-            .iter()
-            .any(|w| lower.contains(w))
-            && !lower.starts_with("exhibit")
-            && !lower.starts_with("this ")
+        CONTRACT_NOUNS.iter().any(|w| lower.contains(w)) && !lower.starts_with("this ")
     };
-    let shouting = |line: &str| {
-        let letters: Vec<char> = line.chars().filter(|c| c.is_alphabetic()).collect();
-        letters.len() >= 6 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 8
-    };
-    let pick = |want: &dyn Fn(&str) -> bool| {
-        opening.iter().find(|(_, l)| short(&clean(l)) && want(&clean(l))).map(|(start, line)| {
-            let lead = line.len() - line.trim_start_matches('#').trim_start().len();
-            span(start + lead, &clean(line))
-        })
-    };
-    pick(&|l: &str| names_a_contract(l) && (shouting(l) || l.split_whitespace().count() <= 6))
-        .or_else(|| pick(&shouting))
+    let pick = |want: &dyn Fn(&str) -> bool| candidates.iter().find(|c| want(&c.text)).cloned();
+    pick(&|l: &str| names_a_contract(l) && (is_shouting(l) || l.split_whitespace().count() <= 6))
+        .or_else(|| pick(&is_shouting))
+}
+
+/// Words that make a line name a contract.
+const CONTRACT_NOUNS: &[&str] =
+    &["agreement", "contract", "terms", "license", "licence", "lease", "addendum", "amendment", "nda"];
+
+/// Mostly capital letters.
+fn is_shouting(line: &str) -> bool {
+    let letters: Vec<char> = line.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 6 && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 8
+}
+
+/// The part of an opening line that could be the title: the line without Markdown's `#` and a
+/// filing stamp, when short; else its leading run of capitals up to a word naming a contract.
+fn title_candidate(start: usize, line: &str) -> Option<Span> {
+    static STAMP: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let stamp = STAMP.get_or_init(|| {
+        regex::Regex::new(r"^(?i:exhibit|annex|schedule|appendix|attachment)\s+[\w.()'-]{1,12}\s+").ok()
+    });
+    let lower = line.to_lowercase();
+    if lower.starts_with("source:") || lower.starts_with("page ") {
+        return None; // a filing's page footer
+    }
+    let mut from = line.len() - line.trim_start_matches('#').trim_start().len();
+    if let Some(found) = stamp.as_ref().and_then(|r| r.find(&line[from..])) {
+        from += found.end();
+    }
+    let rest = line[from..].trim_end();
+    let words = rest.split_whitespace().count();
+    if (2..=12).contains(&words) {
+        return Some(span(start + from, rest));
+    }
+    // A long line: its leading capitals, through the first word that names a contract.
+    let mut end = None;
+    let mut at = 0;
+    for piece in rest.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        let word_at = at;
+        at += piece.len();
+        if word.is_empty() {
+            continue;
+        }
+        let capitals =
+            word.chars().any(char::is_alphabetic) && word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+        if !capitals && word != "&" {
+            break;
+        }
+        if CONTRACT_NOUNS.iter().any(|n| word.to_lowercase().starts_with(n)) {
+            end = Some(word_at + word.trim_end_matches([',', '.', ':', ';']).len());
+            break;
+        }
+    }
+    let end = end?;
+    (2..=12).contains(&rest[..end].split_whitespace().count()).then(|| span(start + from, &rest[..end]))
 }
 
 /// "WHEREAS" paragraphs, and the paragraphs under a "RECITALS" or "BACKGROUND" heading, up
@@ -184,7 +226,12 @@ fn heading_of(rest: &str) -> Option<String> {
     };
     let words = candidate.split_whitespace().count();
     let capitalised = candidate.chars().next().is_some_and(char::is_uppercase);
-    (capitalised && (1..=8).contains(&words) && !candidate.ends_with(',')).then(|| candidate.to_owned())
+    // A heading is in title case ("Limitation of Liability", "Payment terms"), a sentence is
+    // not ("The policy shall name Buyer").
+    let long_words: Vec<&str> = candidate.split_whitespace().filter(|w| w.chars().count() >= 4).collect();
+    let lower = long_words.iter().filter(|w| w.chars().next().is_some_and(char::is_lowercase)).count();
+    let title_case = lower * 2 <= long_words.len();
+    (capitalised && title_case && (1..=8).contains(&words) && !candidate.ends_with(',')).then(|| candidate.to_owned())
 }
 
 fn strip_tags(text: &str) -> String {
@@ -352,6 +399,31 @@ mod tests {
         for span in s.recitals.iter().chain(&s.exhibits).chain(&s.signature_blocks) {
             assert_eq!(&CONTRACT[span.start..span.end], span.text);
         }
+    }
+
+    #[test]
+    fn a_title_is_found_behind_a_filing_stamp_and_before_the_preamble() {
+        let title_of = |text: &str| structure(text).title.map(|t| (text[t.start..t.end].to_owned(), t.text));
+        let same = |s: &str| Some((s.to_owned(), s.to_owned()));
+        assert_eq!(
+            title_of("EXHIBIT 4.1 CONSULTING AGREEMENT THIS AGREEMENT is dated for reference the 1st day of May."),
+            same("CONSULTING AGREEMENT")
+        );
+        assert_eq!(
+            title_of("Exhibit h(2)        SPONSORSHIP AGREEMENT\n\nThe parties agree."),
+            same("SPONSORSHIP AGREEMENT")
+        );
+        assert_eq!(
+            title_of(
+                "DISTRIBUTOR AGREEMENT   Tripath Technology, Inc. 3900 Freedom Circle, Santa Clara, CA 95054 Tel: 408"
+            ),
+            same("DISTRIBUTOR AGREEMENT")
+        );
+        assert_eq!(
+            title_of("Source: ACME CORP, 8-K, 8/15/2019\n\nSUPPLY AGREEMENT\n\nThis Supply Agreement is made."),
+            same("SUPPLY AGREEMENT")
+        );
+        assert_eq!(title_of("# Mutual NDA\n\nText."), same("Mutual NDA"));
     }
 
     #[test]

@@ -271,37 +271,47 @@ fn labelled_segments(text: &str, contract: &LabelledContract) -> (Vec<Segment>, 
     (segs, labels)
 }
 
-/// Training examples (one per segment) of `contracts`.
-fn training_examples(dir: &Path, contracts: &[&LabelledContract]) -> anyhow::Result<Vec<Example>> {
+/// Training examples of `contracts`: one per segment, and one per contract (its whole text,
+/// labelled with the categories it has).
+fn training_examples(dir: &Path, contracts: &[&LabelledContract]) -> anyhow::Result<(Vec<Example>, Vec<Example>)> {
     let mut examples = Vec::new();
+    let mut documents = Vec::new();
     for (number, contract) in contracts.iter().enumerate() {
         let text =
             std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
         let (segs, labels) = labelled_segments(&text, contract);
         let contract_has: Vec<bool> =
             CATEGORIES.iter().map(|c| contract.labels.get(*c).is_some_and(|l| l.present)).collect();
-        for (segment, labels) in segs.iter().zip(labels) {
+        let number = u32::try_from(number).unwrap_or(u32::MAX);
+        let headings = classify::section_headings(&segs, &cr_analysis::structure::structure(&text));
+        for ((segment, labels), heading) in segs.iter().zip(labels).zip(&headings) {
             examples.push(Example {
-                features: classify::features(segment.text(&text)),
+                features: classify::segment_features(segment.text(&text), heading.as_deref()),
                 labels,
-                contract: u32::try_from(number).unwrap_or(u32::MAX),
+                contract: number,
                 contract_has: contract_has.clone(),
             });
         }
+        documents.push(Example {
+            features: classify::features(&text),
+            labels: contract_has.clone(),
+            contract: number,
+            contract_has,
+        });
     }
     if examples.is_empty() {
         bail!("no training data found in {}", dir.display());
     }
-    Ok(examples)
+    Ok((examples, documents))
 }
 
 pub fn train_command(dir: &Path, out: &Path, iterations: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let contracts = read_labels(dir)?;
     let training: Vec<&LabelledContract> = contracts.iter().filter(|c| !eval::is_held_out(&c.id)).collect();
-    let examples = training_examples(dir, &training)?;
+    let (examples, documents) = training_examples(dir, &training)?;
     eprintln!("training on {} contracts: {} segments (thresholds chosen out of fold)", training.len(), examples.len());
-    let model = classify::train(&examples, iterations);
+    let model = classify::train(&examples, &documents, iterations);
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -339,7 +349,8 @@ pub fn eval_command(dir: &Path, part: Part, json: bool, model: Option<&Path>) ->
             let training: Vec<&LabelledContract> =
                 chosen.iter().copied().filter(|c| eval::cv_fold(&c.id) != fold).collect();
             eprintln!("fold {}/{}: training on {} contracts", fold + 1, eval::CV_FOLDS, training.len());
-            let model = classify::train(&training_examples(dir, &training)?, ITERATIONS);
+            let (examples, documents) = training_examples(dir, &training)?;
+            let model = classify::train(&examples, &documents, ITERATIONS);
             // Scored as it would ship: through the 8-bit model file.
             models.push(Model::from_bytes(&model.to_bytes()).map_err(anyhow::Error::msg)?);
         }

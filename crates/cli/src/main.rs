@@ -115,8 +115,9 @@ enum Command {
         /// looking at the held-out part).
         #[arg(long, conflicts_with = "cv")]
         trained: bool,
-        /// Score the training part 5-fold cross-validated (trains five models; about two
-        /// minutes on the CUAD dev split): steadier than the held-out part for development.
+        /// Score the training part 5-fold cross-validated (trains five models; about seven
+        /// minutes on two cores on the CUAD dev split): steadier than the held-out part for
+        /// development.
         #[arg(long, conflicts_with = "all")]
         cv: bool,
         #[arg(long)]
