@@ -197,6 +197,12 @@ fn is_notice_of_the_document_itself(lower: &str) -> bool {
     lower.len() < 200 && (copyright || filing_footer)
 }
 
+/// Whether `text` has a word of three letters or more: a stray letter of drawn or vertical
+/// text ("V", "T E R") is no clause, whatever its few features score.
+fn has_a_word(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphabetic()).any(|word| word.chars().count() >= 3)
+}
+
 /// Section headings that name a category ("12.3 Governing Law."): the section is evidence of
 /// it even when its wording is unusual (a cover-page reference, a one-line clause). Neutral on
 /// CUAD (5-fold presence 0.602 → 0.604, evidence F1 0.450 → 0.449), whose clauses mostly say
@@ -473,7 +479,7 @@ impl Model {
             .enumerate()
             .map(|(index, segment)| {
                 let lower = segment.text(text).to_lowercase();
-                if is_notice_of_the_document_itself(&lower) {
+                if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
                     return (vec![0.0; CATEGORIES.len()], vec![0.0; CATEGORIES.len()]);
                 }
                 let f = &segment_features(segment.text(text), headings[index].as_deref());
@@ -1095,6 +1101,16 @@ mod tests {
         let plain = features("The policy shall name Buyer.");
         assert_ne!(segment_features("The policy shall name Buyer.", Some("Insurance")), plain);
         assert_eq!(segment_features("The policy shall name Buyer.", None), plain);
+    }
+
+    #[test]
+    fn stray_letters_are_no_clause_even_when_everything_scores() {
+        let mut model = untrained_model();
+        model.bias = vec![10.0; CATEGORIES.len()];
+        let text = "V\n\nT E R\n\nThe Supplier shall deliver the goods.";
+        let found = model.predict(text, &crate::segment::segments(text));
+        assert!(!found.is_empty());
+        assert!(found.iter().all(|p| p.segment.text(text).starts_with("The Supplier")), "{found:?}");
     }
 
     #[test]
