@@ -240,6 +240,19 @@ impl TestApp {
         metadata: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> reqwest::Response {
+        self.try_upload(key, filename, bytes, metadata, idempotency_key).await.expect("upload request")
+    }
+
+    /// [`TestApp::upload`], with the client's own error when the request could not be sent
+    /// whole (a server that refuses a body early may close the connection under the client).
+    pub async fn try_upload(
+        &self,
+        key: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+        metadata: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> reqwest::Result<reqwest::Response> {
         let mut form = reqwest::multipart::Form::new()
             .part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
         if let Some(metadata) = metadata {
@@ -249,7 +262,7 @@ impl TestApp {
         if let Some(idempotency_key) = idempotency_key {
             request = request.header("Idempotency-Key", idempotency_key);
         }
-        request.send().await.expect("upload request")
+        request.send().await
     }
 
     /// Uploads a small unique text contract and returns its JSON.
