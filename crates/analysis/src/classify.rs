@@ -228,9 +228,9 @@ const HEADINGS: &[(&str, &[&str])] = &[
 
 /// The heading of the section each segment is in: that of the last numbered section opened
 /// at or before it, where an unheaded top-level section ("13.") ends the one before.
-pub fn section_headings(segments: &[Segment], structure: &crate::structure::Structure) -> Vec<Option<String>> {
+pub fn section_headings<'a>(segments: &[Segment], structure: &'a crate::structure::Structure) -> Vec<Option<&'a str>> {
     let mut sections = structure.sections.iter().peekable();
-    let mut current: Option<&str> = None;
+    let mut current: Option<&'a str> = None;
     segments
         .iter()
         .map(|segment| {
@@ -241,7 +241,7 @@ pub fn section_headings(segments: &[Segment], structure: &crate::structure::Stru
                     None => {}
                 }
             }
-            current.map(str::to_owned)
+            current
         })
         .collect()
 }
@@ -473,37 +473,37 @@ impl Model {
         for (c, _, _) in compiled_rules() {
             ruled[*c] = true;
         }
-        // Per segment: the model's probabilities, and those raised by phrases, rules and anchors.
-        let (probabilities, model_probabilities): (Vec<Vec<f32>>, Vec<Vec<f32>>) = segments
-            .iter()
-            .enumerate()
-            .map(|(index, segment)| {
-                let lower = segment.text(text).to_lowercase();
-                if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
-                    return (vec![0.0; CATEGORIES.len()], vec![0.0; CATEGORIES.len()]);
+        // Per segment: the probabilities, raised by phrases, rules and anchors; per category:
+        // the model's own best (what the presence score mixes with the document's).
+        let mut probabilities: Vec<Vec<f32>> = Vec::with_capacity(segments.len());
+        let mut best_model = vec![0f32; CATEGORIES.len()];
+        for (index, segment) in segments.iter().enumerate() {
+            let lower = segment.text(text).to_lowercase();
+            if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
+                probabilities.push(vec![0.0; CATEGORIES.len()]);
+                continue;
+            }
+            let f = &segment_features(segment.text(text), headings[index]);
+            let mut p: Vec<f32> =
+                (0..CATEGORIES.len()).map(|c| if ruled[c] { 0.0 } else { self.probability(c, f) }).collect();
+            best_model.iter_mut().zip(&p).for_each(|(best, model)| *best = best.max(*model));
+            for (c, phrases) in &phrase_rules {
+                if phrases.iter().any(|phrase| phrase_matches(&lower, phrase)) {
+                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
                 }
-                let f = &segment_features(segment.text(text), headings[index].as_deref());
-                let model: Vec<f32> =
-                    (0..CATEGORIES.len()).map(|c| if ruled[c] { 0.0 } else { self.probability(c, f) }).collect();
-                let mut p = model.clone();
-                for (c, phrases) in &phrase_rules {
-                    if phrases.iter().any(|phrase| phrase_matches(&lower, phrase)) {
-                        p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                    }
+            }
+            for (c, all, none) in compiled_rules() {
+                if all.iter().all(|r| r.is_match(&lower)) && !none.iter().any(|r| r.is_match(&lower)) {
+                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
                 }
-                for (c, all, none) in compiled_rules() {
-                    if all.iter().all(|r| r.is_match(&lower)) && !none.iter().any(|r| r.is_match(&lower)) {
-                        p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                    }
+            }
+            for (c, at) in &anchored {
+                if *at == index {
+                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
                 }
-                for (c, at) in &anchored {
-                    if *at == index {
-                        p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                    }
-                }
-                (p, model)
-            })
-            .unzip();
+            }
+            probabilities.push(p);
+        }
         let document_features = self.document_mix.iter().any(|m| *m > 0.0).then(|| features(text));
         let present: Vec<bool> = (0..CATEGORIES.len())
             .map(|c| {
@@ -512,8 +512,7 @@ impl Model {
                 let mix = self.document_mix[c];
                 match &document_features {
                     Some(document) if mix > 0.0 && !ruled[c] => {
-                        let best_model = model_probabilities.iter().map(|p| p[c]).fold(0f32, f32::max);
-                        let score = mix * self.document_probability(c, document) + (1.0 - mix) * best_model;
+                        let score = mix * self.document_probability(c, document) + (1.0 - mix) * best_model[c];
                         best >= PHRASE_CONFIDENCE || score >= threshold
                     }
                     _ => best >= threshold,
@@ -1101,14 +1100,15 @@ mod tests {
         let text = "Preamble text of the agreement.\n\n12. Insurance. Supplier shall insure the goods.\n\n\
                     (a) The policy shall name Buyer.\n\n13.\n\nSomething else entirely, without a heading.";
         let segments = crate::segment::segments(text);
-        let headings = section_headings(&segments, &crate::structure::structure(text));
+        let structure = crate::structure::structure(text);
+        let headings = section_headings(&segments, &structure);
         let heading_of = |needle: &str| {
             let at = segments.iter().position(|s| s.text(text).contains(needle)).expect("segment");
-            headings[at].clone()
+            headings[at]
         };
         assert_eq!(heading_of("Preamble"), None);
-        assert_eq!(heading_of("insure the goods").as_deref(), Some("Insurance"));
-        assert_eq!(heading_of("name Buyer").as_deref(), Some("Insurance"), "a sub-clause keeps its section's heading");
+        assert_eq!(heading_of("insure the goods"), Some("Insurance"));
+        assert_eq!(heading_of("name Buyer"), Some("Insurance"), "a sub-clause keeps its section's heading");
         assert_eq!(heading_of("Something else"), None, "an unheaded section ends the one before");
         let plain = features("The policy shall name Buyer.");
         assert_ne!(segment_features("The policy shall name Buyer.", Some("Insurance")), plain);

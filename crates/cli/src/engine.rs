@@ -283,10 +283,11 @@ fn training_examples(dir: &Path, contracts: &[&LabelledContract]) -> anyhow::Res
         let contract_has: Vec<bool> =
             CATEGORIES.iter().map(|c| contract.labels.get(*c).is_some_and(|l| l.present)).collect();
         let number = u32::try_from(number).unwrap_or(u32::MAX);
-        let headings = classify::section_headings(&segs, &cr_analysis::structure::structure(&text));
+        let structure = cr_analysis::structure::structure(&text);
+        let headings = classify::section_headings(&segs, &structure);
         for ((segment, labels), heading) in segs.iter().zip(labels).zip(&headings) {
             examples.push(Example {
-                features: classify::segment_features(segment.text(&text), heading.as_deref()),
+                features: classify::segment_features(segment.text(&text), *heading),
                 labels,
                 contract: number,
                 contract_has: contract_has.clone(),
