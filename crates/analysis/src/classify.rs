@@ -197,6 +197,23 @@ fn is_notice_of_the_document_itself(lower: &str) -> bool {
     lower.len() < 200 && (copyright || filing_footer)
 }
 
+/// A line of a table of contents or an index ("Liability, Indemnification and Insurance
+/// 24", "11.5 Insurance. 40"): short, few words, ending in a page number, and no period,
+/// share or amount a clause would state. It names clauses without being one (22 false pieces
+/// of evidence over the 325 training contracts, none right).
+fn is_contents_line(lower: &str) -> bool {
+    let trimmed = lower.trim_end();
+    let page = trimmed.len() - trimmed.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let before = &trimmed[..trimmed.len() - page];
+    let words = lower.split(|c: char| !c.is_ascii_lowercase()).filter(|w| w.len() >= 3).count();
+    let states_a_term = ["day", "month", "year", "%", "$", "percent"].iter().any(|unit| lower.contains(unit));
+    trimmed.len() <= 100
+        && (1..=3).contains(&page)
+        && before.ends_with([' ', '\t', '\n', '.'])
+        && (1..=8).contains(&words)
+        && !states_a_term
+}
+
 /// Whether `text` has a word of three letters or more: a stray letter of drawn or vertical
 /// text ("V", "T E R") is no clause, whatever its few features score.
 fn has_a_word(text: &str) -> bool {
@@ -252,6 +269,7 @@ pub fn section_headings<'a>(segments: &[Segment], structure: &'a crate::structur
 /// not: 5-fold cross-validated evidence F1 0.428 → 0.449 with them (presence 0.598 → 0.603).
 /// (Also marking the party names in the signature blocks lowered it to 0.440.)
 fn anchored_values(
+    text: &str,
     segments: &[Segment],
     terms: &crate::terms::Terms,
     structure: &crate::structure::Structure,
@@ -276,6 +294,9 @@ fn anchored_values(
     add("Notice Period to Terminate Renewal", terms.non_renewal_notice.as_ref().map(|t| t.start));
     for section in &structure.sections {
         let Some(heading) = &section.heading else { continue };
+        if is_contents_entry(&text[section.start..section.end], heading) {
+            continue;
+        }
         let lower = heading.to_lowercase();
         if let Some((name, _)) = HEADINGS.iter().find(|(_, cues)| cues.iter().any(|cue| lower.contains(cue))) {
             add(name, Some(section.start));
@@ -312,6 +333,50 @@ const ALWAYS_PRESENT_FLOOR: f32 = 0.2;
 /// Document Name spans in 325 contracts, 292 Governing Law in 283).
 const SINGLE_VALUED: &[&str] =
     &["Document Name", "Agreement Date", "Effective Date", "Expiration Date", "Governing Law"];
+
+/// Whether a section line is an entry of a table of contents ("11.5 Insurance. 40",
+/// "ARTICLE 7 INDEMNIFICATION .......... 24"): its heading, then a page number. It names a
+/// section; it is none.
+fn is_contents_entry(line: &str, heading: &str) -> bool {
+    const LEADERS: [char; 7] = [' ', '\t', '.', '…', '·', '_', '-'];
+    let line = line.trim_end();
+    let page = line.len() - line.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let before = line[..line.len() - page].trim_end_matches(LEADERS);
+    // (The heading may have been read with the leaders and the page number, "INSURANCE
+    // ...... 24"; "Article 2" is a heading ending in a number.)
+    let without_page = heading.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end();
+    let heading =
+        if without_page.ends_with(['.', '…', '·', '_']) { without_page.trim_end_matches(LEADERS) } else { heading };
+    (1..=3).contains(&page)
+        && before.len() < line.len() - page
+        && !heading.is_empty()
+        && before.to_lowercase().ends_with(&heading.to_lowercase())
+}
+
+/// Categories whose evidence is a name or a date, which a heading line can be on its own.
+const NAMES_AND_DATES: &[&str] =
+    &["Document Name", "Parties", "Agreement Date", "Effective Date", "Expiration Date", "Governing Law"];
+
+/// Per segment, whether it is a numbered section's heading and nothing more ("9.
+/// EXCLUSIVITY", "Section 4. Records; Audits.").
+fn heading_only_segments(text: &str, segments: &[Segment], structure: &crate::structure::Structure) -> Vec<bool> {
+    let mut sections = structure.sections.iter().peekable();
+    segments
+        .iter()
+        .map(|segment| {
+            while sections.next_if(|s| s.start < segment.start).is_some() {}
+            let Some(section) = sections.peek().filter(|s| s.start == segment.start) else {
+                return false;
+            };
+            let Some(heading) = &section.heading else {
+                return false;
+            };
+            let words = |t: &str| t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count();
+            // The segment's words: the number ("Section", "9"), the heading's, nothing else.
+            words(segment.text(text)) <= words(heading) + words(&section.number) + 1
+        })
+        .collect()
+}
 
 /// Hash buckets of the feature space.
 pub const DIMENSIONS: usize = 1 << 16;
@@ -423,6 +488,77 @@ pub struct Prediction {
     pub confidence: f32,
 }
 
+/// A contract's segments scored: see [`Model::score_segments`].
+struct SegmentScores {
+    probabilities: Vec<Vec<f32>>,
+    best_model: Vec<f32>,
+    best: Vec<f32>,
+}
+
+/// One category's presence inputs for one contract: see [`Model::presence_scores`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PresenceScore {
+    pub category: &'static str,
+    pub best: f32,
+    pub model: f32,
+    pub document: f32,
+    pub present: bool,
+}
+
+/// Per segment, the categories its wording gives away whatever the model says (phrases,
+/// rules, and values the key-term and structure readers anchored there), and whether it can
+/// be evidence of names and dates only (a line of a table of contents); or `None` for a
+/// segment that is no clause at all (the document's own copyright line or filing footer,
+/// stray letters).
+fn wording_hits(
+    text: &str,
+    segments: &[Segment],
+    anchored: &[(usize, usize)],
+) -> Vec<Option<([bool; CATEGORIES.len()], bool)>> {
+    let phrase_rules: Vec<(usize, &[&str])> = PHRASES
+        .iter()
+        .filter_map(|(category, phrases)| Some((CATEGORIES.iter().position(|c| c == category)?, *phrases)))
+        .collect();
+    segments
+        .iter()
+        .enumerate()
+        .map(|(index, segment)| {
+            let lower = segment.text(text).to_lowercase();
+            if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
+                return None;
+            }
+            if is_contents_line(&lower) {
+                // Still a candidate title or party line, a clause of nothing else.
+                let mut found = [false; CATEGORIES.len()];
+                for (c, at) in anchored {
+                    found[*c] |= *at == index && NAMES_AND_DATES.contains(&CATEGORIES[*c]);
+                }
+                return Some((found, true));
+            }
+            let mut found = [false; CATEGORIES.len()];
+            for (c, phrases) in &phrase_rules {
+                found[*c] |= phrases.iter().any(|phrase| phrase_matches(&lower, phrase));
+            }
+            for (c, all, none) in compiled_rules() {
+                found[*c] |= all.iter().all(|r| r.is_match(&lower)) && !none.iter().any(|r| r.is_match(&lower));
+            }
+            for (c, at) in anchored {
+                found[*c] |= *at == index;
+            }
+            Some((found, false))
+        })
+        .collect()
+}
+
+/// Categories decided by their wording rules alone (the model is not asked).
+fn ruled_categories() -> [bool; CATEGORIES.len()] {
+    let mut ruled = [false; CATEGORIES.len()];
+    for (c, _, _) in compiled_rules() {
+        ruled[*c] = true;
+    }
+    ruled
+}
+
 const MAGIC: &[u8; 8] = b"CRMODEL4";
 
 /// 8-bit code of a weight, companded by square root: a converged logistic regression has a
@@ -462,75 +598,11 @@ impl Model {
         terms: &crate::terms::Terms,
         structure: &crate::structure::Structure,
     ) -> Vec<Prediction> {
-        let phrase_rules: Vec<(usize, &[&str])> = PHRASES
-            .iter()
-            .filter_map(|(category, phrases)| Some((CATEGORIES.iter().position(|c| c == category)?, *phrases)))
-            .collect();
-        let anchored = anchored_values(segments, terms, structure);
-        let headings = section_headings(segments, structure);
-        // Categories with wording rules are decided by their rules alone.
-        let mut ruled = [false; CATEGORIES.len()];
-        for (c, _, _) in compiled_rules() {
-            ruled[*c] = true;
-        }
-        // Per segment: the probabilities, raised by phrases, rules and anchors; per category:
-        // the model's own best (what the presence score mixes with the document's).
-        let mut probabilities: Vec<Vec<f32>> = Vec::with_capacity(segments.len());
-        let mut best_model = vec![0f32; CATEGORIES.len()];
-        for (index, segment) in segments.iter().enumerate() {
-            let lower = segment.text(text).to_lowercase();
-            if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
-                probabilities.push(vec![0.0; CATEGORIES.len()]);
-                continue;
-            }
-            let f = &segment_features(segment.text(text), headings[index]);
-            let mut p: Vec<f32> =
-                (0..CATEGORIES.len()).map(|c| if ruled[c] { 0.0 } else { self.probability(c, f) }).collect();
-            best_model.iter_mut().zip(&p).for_each(|(best, model)| *best = best.max(*model));
-            for (c, phrases) in &phrase_rules {
-                if phrases.iter().any(|phrase| phrase_matches(&lower, phrase)) {
-                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                }
-            }
-            for (c, all, none) in compiled_rules() {
-                if all.iter().all(|r| r.is_match(&lower)) && !none.iter().any(|r| r.is_match(&lower)) {
-                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                }
-            }
-            for (c, at) in &anchored {
-                if *at == index {
-                    p[*c] = p[*c].max(PHRASE_CONFIDENCE);
-                }
-            }
-            probabilities.push(p);
-        }
+        let anchored = anchored_values(text, segments, terms, structure);
+        let scored = self.score_segments(text, segments, &anchored, structure);
         let document_features = self.document_mix.iter().any(|m| *m > 0.0).then(|| features(text));
-        let present: Vec<bool> = (0..CATEGORIES.len())
-            .map(|c| {
-                let threshold = self.presence_thresholds[c].min(PHRASE_CONFIDENCE);
-                let best = probabilities.iter().map(|p| p[c]).fold(0f32, f32::max);
-                let mix = self.document_mix[c];
-                match &document_features {
-                    Some(document) if mix > 0.0 && !ruled[c] => {
-                        let score = mix * self.document_probability(c, document) + (1.0 - mix) * best_model[c];
-                        best >= PHRASE_CONFIDENCE || score >= threshold
-                    }
-                    _ => best >= threshold,
-                }
-            })
-            .collect();
-        // An exception to a competitive restriction needs a restriction (in 53 of the 54
-        // training contracts that have one, CUAD also marks a non-compete, exclusivity or
-        // customer no-solicit).
-        let mut present = present;
-        let index_of = |name: &str| CATEGORIES.iter().position(|c| *c == name);
-        if let Some(exception) = index_of("Competitive Restriction Exception") {
-            let restricted = ["Non-Compete", "Exclusivity", "No-Solicit of Customers"]
-                .iter()
-                .filter_map(|name| index_of(name))
-                .any(|c| present[c]);
-            present[exception] &= restricted;
-        }
+        let present = self.presence(&scored, document_features.as_deref());
+        let probabilities = scored.probabilities;
         let mut out: Vec<Prediction> = Vec::new();
         // Index in `out` of the open prediction per category, and the segment it last took.
         let mut open: Vec<Option<(usize, usize)>> = vec![None; CATEGORIES.len()];
@@ -592,8 +664,109 @@ impl Model {
                 !drop
             });
         }
+        // A section heading alone ("9. EXCLUSIVITY") is not the clause: CUAD marks the text
+        // under it. Cited alone, it takes in the paragraph that follows.
+        let heading_only = heading_only_segments(text, segments, structure);
+        for prediction in &mut out {
+            if NAMES_AND_DATES.contains(&prediction.category) {
+                continue;
+            }
+            let at = segments.partition_point(|s| s.start < prediction.segment.start);
+            if heading_only.get(at).copied().unwrap_or(false) && segments[at].end == prediction.segment.end {
+                if let Some(next) = segments.get(at + 1) {
+                    prediction.segment.end = next.end;
+                }
+            }
+        }
         out.sort_by_key(|p| (p.segment.start, CATEGORIES.iter().position(|c| *c == p.category)));
         out
+    }
+
+    /// Per segment, each category's probability, raised by phrases, rules and anchors; per
+    /// category, the model's own best (what the presence score mixes with the document's).
+    fn score_segments(
+        &self,
+        text: &str,
+        segments: &[Segment],
+        anchored: &[(usize, usize)],
+        structure: &crate::structure::Structure,
+    ) -> SegmentScores {
+        let headings = section_headings(segments, structure);
+        let wording = wording_hits(text, segments, anchored);
+        let ruled = ruled_categories();
+        let mut probabilities: Vec<Vec<f32>> = Vec::with_capacity(segments.len());
+        let mut best_model = vec![0f32; CATEGORIES.len()];
+        for ((segment, heading), found) in segments.iter().zip(headings).zip(wording) {
+            let Some((found, names_and_dates_only)) = found else {
+                probabilities.push(vec![0.0; CATEGORIES.len()]);
+                continue;
+            };
+            let f = &segment_features(segment.text(text), heading);
+            let asked = |c: usize| !ruled[c] && (!names_and_dates_only || NAMES_AND_DATES.contains(&CATEGORIES[c]));
+            let mut p: Vec<f32> =
+                (0..CATEGORIES.len()).map(|c| if asked(c) { self.probability(c, f) } else { 0.0 }).collect();
+            best_model.iter_mut().zip(&p).for_each(|(best, model)| *best = best.max(*model));
+            for (p, found) in p.iter_mut().zip(found) {
+                if found {
+                    *p = p.max(PHRASE_CONFIDENCE);
+                }
+            }
+            probabilities.push(p);
+        }
+        let best = (0..CATEGORIES.len()).map(|c| probabilities.iter().map(|p| p[c]).fold(0f32, f32::max)).collect();
+        SegmentScores { probabilities, best_model, best }
+    }
+
+    /// Whether the contract has each category: its best segment (phrases and rules count),
+    /// or its best model score mixed with the whole document's.
+    fn presence(&self, scored: &SegmentScores, document_features: Option<&[(u32, f32)]>) -> Vec<bool> {
+        let ruled = ruled_categories();
+        let mut present: Vec<bool> = (0..CATEGORIES.len())
+            .map(|c| {
+                let threshold = self.presence_thresholds[c].min(PHRASE_CONFIDENCE);
+                let best = scored.best[c];
+                let mix = self.document_mix[c];
+                match document_features {
+                    Some(document) if mix > 0.0 && !ruled[c] => {
+                        let score = mix * self.document_probability(c, document) + (1.0 - mix) * scored.best_model[c];
+                        best >= PHRASE_CONFIDENCE || score >= threshold
+                    }
+                    _ => best >= threshold,
+                }
+            })
+            .collect();
+        // An exception to a competitive restriction needs a restriction (in 53 of the 54
+        // training contracts that have one, CUAD also marks a non-compete, exclusivity or
+        // customer no-solicit).
+        let index_of = |name: &str| CATEGORIES.iter().position(|c| *c == name);
+        if let Some(exception) = index_of("Competitive Restriction Exception") {
+            let restricted = ["Non-Compete", "Exclusivity", "No-Solicit of Customers"]
+                .iter()
+                .filter_map(|name| index_of(name))
+                .any(|c| present[c]);
+            present[exception] &= restricted;
+        }
+        present
+    }
+
+    /// What the presence decision read, per category, for error analysis (`eval --cv
+    /// --predictions`): the best segment's score (phrases and rules count), the model's own
+    /// best, the whole document's probability, and the decision.
+    pub fn presence_scores(&self, text: &str, segments: &[Segment]) -> Vec<PresenceScore> {
+        let structure = crate::structure::structure(text);
+        let anchored = anchored_values(text, segments, &crate::terms::key_terms(text), &structure);
+        let scored = self.score_segments(text, segments, &anchored, &structure);
+        let document = features(text);
+        let present = self.presence(&scored, Some(&document));
+        (0..CATEGORIES.len())
+            .map(|c| PresenceScore {
+                category: CATEGORIES[c],
+                best: scored.best[c],
+                model: scored.best_model[c],
+                document: self.document_probability(c, &document),
+                present: present[c],
+            })
+            .collect()
     }
 
     /// Serialises with 8-bit companded weights (one scale, the largest weight, per weight
@@ -1093,6 +1266,55 @@ mod tests {
         let found = model.predict(text, &crate::segment::segments(text));
         let categories: Vec<&str> = found.iter().map(|p| p.category).collect();
         assert_eq!(categories, ["Governing Law"], "{found:?}");
+    }
+
+    #[test]
+    fn a_heading_cited_alone_takes_in_the_paragraph_under_it() {
+        let model = untrained_model();
+        let text = "9. EXCLUSIVITY\nDistributor shall buy the Products only from Supplier.\n\n\
+                    10. Governing Law\nThe laws of New York apply.\n\n11. Notices\nNotices are in writing.";
+        let found = model.predict(text, &crate::segment::segments(text));
+        let cited = |category: &str| found.iter().find(|p| p.category == category).map(|p| p.segment.text(text));
+        assert_eq!(
+            cited("Exclusivity"),
+            Some("9. EXCLUSIVITY\nDistributor shall buy the Products only from Supplier.")
+        );
+        // The title-like first line is still the document's name, on its own.
+        assert_eq!(cited("Document Name"), Some("9. EXCLUSIVITY"), "{found:?}");
+    }
+
+    #[test]
+    fn a_table_of_contents_names_sections_without_being_them() {
+        let model = untrained_model();
+        let text = "TABLE OF CONTENTS\n\n11.5 Insurance. 40\n\n12.1 Term. 41\n\n11.5 Insurance. Supplier shall carry insurance.";
+        let found = model.predict(text, &crate::segment::segments(text));
+        let insurance: Vec<&str> =
+            found.iter().filter(|p| p.category == "Insurance").map(|p| p.segment.text(text)).collect();
+        assert_eq!(insurance, ["11.5 Insurance. Supplier shall carry insurance."]);
+        assert!(is_contents_entry("ARTICLE 7 INDEMNIFICATION .......... 24", "INDEMNIFICATION"));
+        assert!(is_contents_entry("9. INSURANCE ...... 24", "INSURANCE ...... 24"));
+        assert!(!is_contents_entry("12.3 Governing Law", "Governing Law"));
+        assert!(!is_contents_entry("12.3 Payment. The fee is USD 100", "Payment"));
+        assert!(!is_contents_entry("4. Article 2", "Article 2"));
+    }
+
+    #[test]
+    fn a_contents_line_names_clauses_without_being_one() {
+        for line in ["liability, indemnification, limitations and insurance\n\n  24", "11.5 insurance. 40", "date: 7"] {
+            assert!(is_contents_line(line), "{line}");
+        }
+        for line in
+            ["payment is due within 30 days of invoice 2", "the fee is $ 100", "exhibit a", "12.3 governing law"]
+        {
+            assert!(!is_contents_line(line), "{line}");
+        }
+        // Every category phrase of the line is ignored.
+        let model = untrained_model();
+        let text = "CONTENTS\n\nLiquidated Damages 24\n\n9. Liquidated Damages. Buyer pays liquidated damages.";
+        let found = model.predict(text, &crate::segment::segments(text));
+        let cited: Vec<&str> =
+            found.iter().filter(|p| p.category == "Liquidated Damages").map(|p| p.segment.text(text)).collect();
+        assert_eq!(cited, ["9. Liquidated Damages. Buyer pays liquidated damages."]);
     }
 
     #[test]

@@ -65,7 +65,8 @@ fn split_long(text: &str, start: usize, end: usize, out: &mut Vec<Segment>) {
     while i < bytes.len() {
         let is_end = matches!(bytes[i], b'.' | b';' | b'?' | b'!')
             && bytes.get(i + 1).is_some_and(|b| *b == b' ')
-            && bytes.get(i + 2).is_some_and(|b| b.is_ascii_uppercase() || *b == b'(' || b.is_ascii_digit());
+            && bytes.get(i + 2).is_some_and(|b| b.is_ascii_uppercase() || *b == b'(' || b.is_ascii_digit())
+            && !(bytes[i] == b'.' && ends_with_abbreviation(&bytes[piece_start..i]));
         if is_end && i + 1 - piece_start >= MIN_SEGMENT_BYTES {
             out.push(Segment { start: start + piece_start, end: start + i + 1 });
             piece_start = i + 2;
@@ -87,6 +88,24 @@ fn split_long(text: &str, start: usize, end: usize, out: &mut Vec<Segment>) {
     }
 }
 
+/// Words whose full stop ends no sentence: a cut after "Acme, Inc." would part a party
+/// from its defined name ("Inc. ("Company")"), and CUAD marks the name.
+const ABBREVIATIONS: &[&str] = &[
+    "inc", "ltd", "corp", "co", "llc", "l.l.c", "l.p", "n.a", "s.a", "b.v", "n.v", "plc", "no", "nos", "sec", "art",
+    "mr", "mrs", "ms", "dr", "jr", "sr", "st", "u.s", "e.g", "i.e", "vs", "approx",
+];
+
+/// Whether `before` (the text up to a full stop) ends in an abbreviation or an initial
+/// ("J. Smith", "U.S.").
+fn ends_with_abbreviation(before: &[u8]) -> bool {
+    let word_start = before.iter().rposition(|b| !(b.is_ascii_alphabetic() || *b == b'.')).map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    if word.len() == 1 && word[0].is_ascii_uppercase() {
+        return true;
+    }
+    ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +125,21 @@ mod tests {
         for pair in segs.windows(2) {
             assert!(pair[0].end <= pair[1].start);
         }
+    }
+
+    #[test]
+    fn a_long_paragraph_is_not_cut_after_an_abbreviation_or_initial() {
+        let preamble = format!(
+            "{} between Gunston Consulting, LLC and Medalist Diversified REIT, Inc. (\"REIT\" or the \"Company\"), \
+             signed by J. Smith of the U.S. Office, collectively the \"Parties.\" Then a new sentence starts here.",
+            "This Agreement is entered into by the parties named below. ".repeat(12)
+        );
+        let segs = segments(&preamble);
+        let texts: Vec<&str> = segs.iter().map(|s| s.text(&preamble)).collect();
+        assert!(texts.len() > 1, "{texts:?}");
+        assert!(
+            texts.iter().any(|t| t.contains("Inc. (\"REIT\"") && t.contains("J. Smith of the U.S. Office")),
+            "{texts:?}"
+        );
     }
 }

@@ -333,7 +333,16 @@ pub enum Part {
     CrossValidated,
 }
 
-pub fn eval_command(dir: &Path, part: Part, json: bool, model: Option<&Path>) -> anyhow::Result<()> {
+pub fn eval_command(
+    dir: &Path,
+    part: Part,
+    json: bool,
+    model: Option<&Path>,
+    predictions_dir: Option<&Path>,
+) -> anyhow::Result<()> {
+    if let Some(out) = predictions_dir {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    }
     let contracts = read_labels(dir)?;
     let chosen: Vec<&LabelledContract> = contracts
         .iter()
@@ -371,8 +380,27 @@ pub fn eval_command(dir: &Path, part: Part, json: bool, model: Option<&Path>) ->
             std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
         terms.push(cr_analysis::terms::key_terms(&text));
         let segs = segments(&text);
-        let spans = model_for(contract)
-            .predict(&text, &segs)
+        let predicted = model_for(contract).predict(&text, &segs);
+        if let Some(out) = predictions_dir {
+            let record = serde_json::json!({
+                "id": contract.id,
+                "file": contract.file,
+                "clauses": predicted.iter().map(|p| serde_json::json!({
+                    "category": p.category,
+                    "start": p.segment.start,
+                    "end": p.segment.end,
+                    "confidence": p.confidence,
+                })).collect::<Vec<_>>(),
+                "presence": model_for(contract).presence_scores(&text, &segs),
+            });
+            // The id comes from the labels file: keep it a plain file name.
+            let name: String =
+                contract.id.chars().map(|c| if c.is_alphanumeric() || "-_. ".contains(c) { c } else { '_' }).collect();
+            let path = out.join(format!("{name}.json"));
+            std::fs::write(&path, serde_json::to_vec(&record)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        let spans = predicted
             .into_iter()
             .filter_map(|p| {
                 let category = CATEGORIES.iter().position(|c| *c == p.category)?;

@@ -115,7 +115,7 @@ enum Command {
         /// looking at the held-out part).
         #[arg(long, conflicts_with = "cv")]
         trained: bool,
-        /// Score the training part 5-fold cross-validated (trains five models; about seven
+        /// Score the training part 5-fold cross-validated (trains five models; about ten
         /// minutes on two cores on the CUAD dev split): steadier than the held-out part for
         /// development.
         #[arg(long, conflicts_with = "all")]
@@ -125,6 +125,10 @@ enum Command {
         /// Clause model file (default: the model built into the binary).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Also write each scored contract's predicted spans and presence scores to
+        /// `DIR/<contract id>.json`, for error analysis.
+        #[arg(long, value_name = "DIR")]
+        predictions: Option<PathBuf>,
     },
 }
 
@@ -191,14 +195,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, iterations } => engine::train_command(&dir, &out, iterations),
-        Command::Eval { dir, all, trained, cv, json, model } => {
+        Command::Eval { dir, all, trained, cv, json, model, predictions } => {
             let part = match (all, trained, cv) {
                 (true, _, _) => engine::Part::All,
                 (_, true, _) => engine::Part::Trained,
                 (_, _, true) => engine::Part::CrossValidated,
                 _ => engine::Part::HeldOut,
             };
-            engine::eval_command(&dir, part, json, model.as_deref())
+            engine::eval_command(&dir, part, json, model.as_deref(), predictions.as_deref())
         }
     }
     .context("contract-reviewer failed")

@@ -112,6 +112,31 @@ fn cross_validated_eval_scores_the_training_part_with_models_trained_without_eac
 }
 
 #[test]
+fn eval_writes_each_contracts_predictions_for_error_analysis() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = repo("tests/fixtures/cuad-mini");
+    let out = dir.path().join("predictions");
+    let report =
+        json_of(&run(&["eval", data.to_str().expect("utf8"), "--json", "--predictions", out.to_str().expect("utf8")]));
+    let files: Vec<_> =
+        std::fs::read_dir(&out).expect("predictions written").map(|e| e.expect("entry").path()).collect();
+    assert_eq!(Some(files.len() as u64), report["contracts"].as_u64(), "one file per scored contract");
+    for file in files {
+        let record: Value = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+        let presence = record["presence"].as_array().expect("presence");
+        assert_eq!(presence.len(), 41);
+        let clauses = record["clauses"].as_array().expect("clauses");
+        assert!(!clauses.is_empty(), "{}", file.display());
+        for clause in clauses {
+            let category = &clause["category"];
+            let judged = presence.iter().find(|p| &p["category"] == category).expect("category scored");
+            assert_eq!(judged["present"], true, "a cited category was judged present: {category}");
+            assert!(clause["start"].as_u64() < clause["end"].as_u64());
+        }
+    }
+}
+
+#[test]
 fn help_lists_the_commands() {
     let output = run(&["--help"]);
     let text = String::from_utf8_lossy(&output.stdout);

@@ -42,7 +42,7 @@ const OPENING: usize = 8000;
 pub fn find_parties(text: &str) -> Vec<Party> {
     let opening_end = crate::floor_boundary(text, OPENING);
     let lower = text[..opening_end].to_ascii_lowercase();
-    let Some(region_start) = [" between ", " between\n", " among ", "between:"]
+    let Some(region_start) = [" between ", " between\n", " between,", " among ", "between:"]
         .iter()
         .filter_map(|k| lower.find(k).map(|i| i + k.len()))
         .min()
@@ -126,6 +126,19 @@ fn quoted_terms(inside: &str) -> Vec<String> {
 
 /// The party's name in `text[from..to]`: leading joiners dropped, cut before its description.
 fn party_name(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
+    name_at(text, from, to).or_else(|| {
+        // The previous party's description may run on up to this one ("…, a Virginia limited
+        // liability company, and Medalist Diversified REIT, Inc. ("REIT")"): the name follows
+        // the last ", and".
+        let after_joiner = [", and ", "; and ", ",and "]
+            .iter()
+            .filter_map(|joiner| text[from..to].rfind(joiner).map(|at| from + at + joiner.len()))
+            .max()?;
+        name_at(text, after_joiner, to)
+    })
+}
+
+fn name_at(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
     let chunk = &text[from..to];
     let mut start = from + (chunk.len() - chunk.trim_start_matches([' ', '\n', '\t', ',', ';', ':']).len());
     loop {
@@ -152,6 +165,18 @@ fn party_name(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_party_after_the_previous_partys_description() {
+        let text = "This CONSULTING AGREEMENT (\"Agreement\") is hereby entered into by and between, Gunston \
+            Consulting, LLC (\"CONSULTANT\"), a Virginia limited liability company, and Medalist Diversified \
+            REIT, Inc. (\"REIT\" or the \"Company\"), a Maryland corporation, collectively the \"Parties.\"";
+        let parties = find_parties(text);
+        let names: Vec<&str> = parties.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Gunston Consulting, LLC", "Medalist Diversified REIT, Inc."]);
+        assert_eq!(parties[1].short_name.as_deref(), Some("REIT"));
+        assert_eq!(parties[1].aliases, ["Company"]);
+    }
 
     #[test]
     fn parties_with_their_short_names() {
