@@ -19,8 +19,11 @@ pub struct Party {
 const NOT_A_PARTY: [&str; 6] = ["party", "parties", "agreement", "effective date", "this agreement", "contract"];
 
 /// Where the description of a party stops and its name has ended.
-const NAME_ENDS: [&str; 14] = [
+const NAME_ENDS: [&str; 17] = [
     ", a ",
+    " having its ",
+    " with its principal",
+    " with offices",
     ", an ",
     " a corporation",
     ", with ",
@@ -130,9 +133,13 @@ fn party_name(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
         // The previous party's description may run on up to this one ("…, a Virginia limited
         // liability company, and Medalist Diversified REIT, Inc. ("REIT")"): the name follows
         // the last ", and".
-        let after_joiner = [", and ", "; and ", ",and "]
+        // Or the block's opening was taken for a name ("NON-EXCLUSIVE LICENSE AGREEMENT
+        // BETWEEN … This Agreement is entered into by and between The Johns Hopkins University
+        // ("JHU")"): the name follows the last "between".
+        let chunk = text[from..to].to_ascii_lowercase();
+        let after_joiner = [", and ", "; and ", ",and ", "between ", "between: "]
             .iter()
-            .filter_map(|joiner| text[from..to].rfind(joiner).map(|at| from + at + joiner.len()))
+            .filter_map(|joiner| chunk.rfind(joiner).map(|at| from + at + joiner.len()))
             .max()?;
         name_at(text, after_joiner, to)
     })
@@ -176,6 +183,16 @@ mod tests {
         assert_eq!(names, ["Gunston Consulting, LLC", "Medalist Diversified REIT, Inc."]);
         assert_eq!(parties[1].short_name.as_deref(), Some("REIT"));
         assert_eq!(parties[1].aliases, ["Company"]);
+    }
+
+    #[test]
+    fn a_party_after_a_title_that_names_the_parties_too() {
+        let text = "NON-EXCLUSIVE LICENSE AGREEMENT BETWEEN THE JOHNS HOPKINS UNIVERSITY & VIRTUOSO SURGICAL, INC.\n\n\
+            May 3, 2016 This Agreement (hereinafter \"Agreement\") is entered into by and between The Johns Hopkins \
+            University (\"JHU\") and Teardrop Putter Corporation having its principal office at 207 WatersEdge \
+            (hereinafter referred to as \"TPC\").";
+        let names: Vec<String> = find_parties(text).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["Johns Hopkins University", "Teardrop Putter Corporation"]);
     }
 
     #[test]
