@@ -243,6 +243,13 @@ const HEADINGS: &[(&str, &[&str])] = &[
     ("Covenant Not to Sue", &["covenant not to sue"]),
 ];
 
+/// A heading that disclaims what it names ("No Third Party Beneficiaries"): the section says
+/// the contract has no such clause. ("No Assignment", "No Solicitation" are the clauses.)
+fn is_disclaimer_heading(lower: &str) -> bool {
+    let unnumbered = lower.trim_start_matches(|c: char| !c.is_alphabetic());
+    ["no third", "no third-party", "no intended third", "no other third"].iter().any(|cue| unnumbered.starts_with(cue))
+}
+
 /// The heading of the section each segment is in: that of the last numbered section opened
 /// at or before it, where an unheaded top-level section ("13.") ends the one before.
 pub fn section_headings<'a>(segments: &[Segment], structure: &'a crate::structure::Structure) -> Vec<Option<&'a str>> {
@@ -287,7 +294,11 @@ fn anchored_values(
         add("Parties", Some(party.start));
     }
     add("Agreement Date", terms.agreement_date.as_ref().map(|t| t.start));
-    add("Effective Date", terms.effective_date.as_ref().map(|t| t.start));
+    // Only an effective date the contract states: CUAD marks none where the agreement date
+    // (which the reader reports in its place) is all there is, or marks the term clause.
+    let stated_effective_date =
+        terms.effective_date.as_ref().filter(|date| crate::terms::is_stated_effective_date(text, date));
+    add("Effective Date", stated_effective_date.map(|t| t.start));
     add("Expiration Date", terms.expiration_date.as_ref().map(|t| t.start));
     add("Governing Law", terms.governing_law.as_ref().map(|t| t.start));
     add("Renewal Term", terms.renewal_term.as_ref().map(|t| t.start));
@@ -298,6 +309,9 @@ fn anchored_values(
             continue;
         }
         let lower = heading.to_lowercase();
+        if is_disclaimer_heading(&lower) {
+            continue;
+        }
         if let Some((name, _)) = HEADINGS.iter().find(|(_, cues)| cues.iter().any(|cue| lower.contains(cue))) {
             add(name, Some(section.start));
         }
@@ -612,8 +626,10 @@ impl Model {
         for (c, category) in CATEGORIES.iter().enumerate() {
             if present[c] && open[c].is_none() {
                 let best = probabilities.iter().enumerate().max_by(|a, b| a.1[c].total_cmp(&b.1[c]));
-                // (Judged with the whole document, the category needs its best segment cited.)
-                let floor = if self.document_mix[c] > 0.0 { 0.0 } else { ALWAYS_PRESENT_FLOOR };
+                // (Judged with the whole document, or reported in every contract (a title,
+                // the parties), the category needs its best segment cited.)
+                let reported_always = self.presence_thresholds[c] <= 0.0;
+                let floor = if self.document_mix[c] > 0.0 || reported_always { 0.0 } else { ALWAYS_PRESENT_FLOOR };
                 if let Some((index, p)) = best.filter(|(_, p)| p[c] >= floor) {
                     out.push(Prediction { category, segment: segments[index], confidence: p[c] });
                 }
@@ -1231,7 +1247,8 @@ mod tests {
         };
         assert_eq!(category_of("SUPPLY AGREEMENT"), ["Document Name"]);
         let preamble = category_of("by and between");
-        for expected in ["Parties", "Agreement Date", "Effective Date"] {
+        // (No Effective Date: nothing says "effective"; see `only_a_stated_effective_date_anchors_the_category`.)
+        for expected in ["Parties", "Agreement Date"] {
             assert!(preamble.contains(&expected), "{expected} not in {preamble:?}");
         }
         assert_eq!(category_of("governed by"), ["Governing Law"]);
@@ -1268,6 +1285,44 @@ mod tests {
     fn cited_by_wording<'t>(text: &'t str, category: &str) -> Vec<&'t str> {
         let found = untrained_model().predict(text, &crate::segment::segments(text));
         found.iter().filter(|p| p.category == category).map(|p| p.segment.text(text)).collect()
+    }
+
+    #[test]
+    fn a_heading_that_disclaims_third_party_beneficiaries_is_not_one() {
+        let disclaimer =
+            "1. Term. This Agreement runs one year.\n\n14.6 No Third Party Beneficiaries. This Agreement is \
+                          made for the benefit of the parties only.";
+        assert!(cited_by_wording(disclaimer, "Third Party Beneficiary").is_empty());
+        let beneficiary = "1. Term. This Agreement runs one year.\n\n14.6 Third Party Beneficiaries. Each Indemnitee \
+                           may enforce Section 9.";
+        assert_eq!(
+            cited_by_wording(beneficiary, "Third Party Beneficiary"),
+            ["14.6 Third Party Beneficiaries. Each Indemnitee may enforce Section 9."]
+        );
+    }
+
+    #[test]
+    fn only_a_stated_effective_date_anchors_the_category() {
+        let dated_only =
+            "This Agreement is made and entered into this 1st day of June, 2017 by Acme Inc. and Beta LLC.";
+        assert!(cited_by_wording(dated_only, "Effective Date").is_empty());
+        assert_eq!(cited_by_wording(dated_only, "Agreement Date"), [dated_only]);
+        let stated = "This Agreement is entered into effective as of June 1, 2017 by Acme Inc. and Beta LLC.";
+        assert_eq!(cited_by_wording(stated, "Effective Date"), [stated]);
+    }
+
+    #[test]
+    fn a_category_every_contract_has_is_cited_however_weak_its_best_segment() {
+        let mut model = untrained_model();
+        let parties = CATEGORIES.iter().position(|c| *c == "Parties").expect("category");
+        // Scores 1/(1+e^3) ≈ 0.05 everywhere: below the floor that keeps weak guesses out.
+        model.bias[parties] = -3.0;
+        let text = "K iosk Concep t s, I nc and F ranch i so r agree.";
+        let segments = crate::segment::segments(text);
+        assert!(model.predict(text, &segments).iter().all(|p| p.category != "Parties"));
+        model.presence_thresholds[parties] = 0.0;
+        let found = model.predict(text, &segments);
+        assert!(found.iter().any(|p| p.category == "Parties" && p.confidence < ALWAYS_PRESENT_FLOOR), "{found:?}");
     }
 
     #[test]

@@ -339,6 +339,7 @@ pub fn eval_command(
     json: bool,
     model: Option<&Path>,
     predictions_dir: Option<&Path>,
+    fold_models_dir: Option<&Path>,
 ) -> anyhow::Result<()> {
     if let Some(out) = predictions_dir {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -354,15 +355,28 @@ pub fn eval_command(
         .collect();
     // One model for every contract, or (cross-validated) one per fold.
     let models: Vec<Model> = if part == Part::CrossValidated {
+        if let Some(dir) = fold_models_dir {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
         let mut models = Vec::new();
         for fold in 0..eval::CV_FOLDS {
+            let kept = fold_models_dir.map(|dir| dir.join(format!("fold-{fold}.crmodel")));
+            if let Some(path) = kept.as_ref().filter(|path| path.exists()) {
+                eprintln!("fold {}/{}: model from {}", fold + 1, eval::CV_FOLDS, path.display());
+                models.push(load_model(Some(path))?);
+                continue;
+            }
             let training: Vec<&LabelledContract> =
                 chosen.iter().copied().filter(|c| eval::cv_fold(&c.id) != fold).collect();
             eprintln!("fold {}/{}: training on {} contracts", fold + 1, eval::CV_FOLDS, training.len());
             let (examples, documents) = training_examples(dir, &training)?;
             let model = classify::train(&examples, &documents, ITERATIONS);
             // Scored as it would ship: through the 8-bit model file.
-            models.push(Model::from_bytes(&model.to_bytes()).map_err(anyhow::Error::msg)?);
+            let bytes = model.to_bytes();
+            if let Some(path) = &kept {
+                std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            }
+            models.push(Model::from_bytes(&bytes).map_err(anyhow::Error::msg)?);
         }
         models
     } else {

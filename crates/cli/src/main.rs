@@ -129,6 +129,12 @@ enum Command {
         /// `DIR/<contract id>.json`, for error analysis.
         #[arg(long, value_name = "DIR")]
         predictions: Option<PathBuf>,
+        /// With --cv: keep the five fold models in `DIR/fold-<k>.crmodel` and reuse those
+        /// found there, so that a change to how a review reads the scores is measured in a
+        /// minute rather than retrained. Empty the folder after changing the features or
+        /// the training.
+        #[arg(long, value_name = "DIR", requires = "cv")]
+        fold_models: Option<PathBuf>,
     },
 }
 
@@ -195,14 +201,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, iterations } => engine::train_command(&dir, &out, iterations),
-        Command::Eval { dir, all, trained, cv, json, model, predictions } => {
+        Command::Eval { dir, all, trained, cv, json, model, predictions, fold_models } => {
             let part = match (all, trained, cv) {
                 (true, _, _) => engine::Part::All,
                 (_, true, _) => engine::Part::Trained,
                 (_, _, true) => engine::Part::CrossValidated,
                 _ => engine::Part::HeldOut,
             };
-            engine::eval_command(&dir, part, json, model.as_deref(), predictions.as_deref())
+            engine::eval_command(&dir, part, json, model.as_deref(), predictions.as_deref(), fold_models.as_deref())
         }
     }
     .context("contract-reviewer failed")

@@ -109,6 +109,27 @@ fn cross_validated_eval_scores_the_training_part_with_models_trained_without_eac
     let count = |r: &Value| r["contracts"].as_u64().expect("contracts");
     assert_eq!(count(&report) + count(&held_out), count(&all), "the training part, all of it");
     assert!((0.0..=1.0).contains(&report["presence_macro_f1"].as_f64().expect("f1")));
+    // Fold models kept and reused: the same figures, whether trained or read back.
+    let dir = tempfile::tempdir().expect("dir");
+    let folds = dir.path().join("folds");
+    let cv_keeping_folds = || {
+        json_of(&run(&[
+            "eval",
+            data.to_str().expect("utf8"),
+            "--cv",
+            "--json",
+            "--fold-models",
+            folds.to_str().expect("utf8"),
+        ]))
+    };
+    assert_eq!(cv_keeping_folds(), report, "trained and kept");
+    let kept = std::fs::read_dir(&folds).expect("fold models written").count();
+    assert_eq!(kept, 5, "one model per fold");
+    assert_eq!(cv_keeping_folds(), report, "read back");
+    std::fs::write(folds.join("fold-2.crmodel"), b"not a model").expect("write");
+    let output = run(&["eval", data.to_str().expect("utf8"), "--cv", "--fold-models", folds.to_str().expect("utf8")]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid model file"));
 }
 
 #[test]

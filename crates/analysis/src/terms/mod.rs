@@ -210,14 +210,28 @@ fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period> {
         "for a term of",
         "this agreement shall be for",
     ];
+    // (Not a duty that lasts for the term and some years after it: keeping records, insurance.)
     let about_term = |s: &&Sentence| {
-        !s.has(&["confidential", "warrant", "invoice", "non-compet", "solicit"]) && s.has(&["agreement", "term"])
+        !s.has(&["confidential", "warrant", "invoice", "non-compet", "solicit", "records", "insurance"])
+            && s.has(&["agreement", "term"])
     };
     let first_period = |s: &Sentence| {
         s.periods(text).into_iter().find(|p| {
             let after = lower_window(text, p.end, p.end + 40);
             let before = lower_window(text, p.start.saturating_sub(30), p.start);
-            p.days >= 28 && !after.contains("prior") && !after.contains("notice") && !before.contains("within")
+            // "… for the term and for two (2) years thereafter", "… one year after termination".
+            let next_words = after.trim_start_matches([' ', '\n', '\t', ',', '(', ')']);
+            let after_the_end = (next_words.starts_with("thereafter") && before.contains("and for"))
+                || ["after", "following", "from the date of"].iter().any(|cue| {
+                    next_words.strip_prefix(cue).is_some_and(|rest| {
+                        ["termination", "expiration", "expiry"].iter().any(|end| rest.contains(end))
+                    })
+                });
+            p.days >= 28
+                && !after.contains("prior")
+                && !after.contains("notice")
+                && !before.contains("within")
+                && !after_the_end
         })
     };
     [plain, loose]
@@ -482,22 +496,31 @@ fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> 
 /// else (by the caller) the agreement date.
 fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
     let term = |(s, e, v): &(usize, usize, String)| Term { value: v.clone(), start: *s, end: *e };
-    let defined = dates.iter().find(|(_, e, _)| {
-        let after = lower_window(text, *e, e + 40);
-        after.contains("\"effective date\"") || after.contains("“effective date”")
-    });
+    let defined = dates.iter().find(|(_, e, _)| is_defined_as_effective_date(text, *e));
     if let Some(date) = defined {
         return Some(term(date));
     }
-    dates
+    dates.iter().find(|(s, _, _)| follows_an_effective_cue(text, *s)).map(term)
+}
+
+/// A date followed by its definition as the "Effective Date".
+fn is_defined_as_effective_date(text: &str, date_end: usize) -> bool {
+    let after = lower_window(text, date_end, date_end + 40);
+    after.contains("\"effective date\"") || after.contains("“effective date”")
+}
+
+/// A date after "effective as of", "commencing", "Effective Date:" and the like.
+fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
+    let before = lower_window(text, date_start.saturating_sub(40), date_start);
+    ["effective as of", "effective date", "effective on", "effective from", "commenc", "effective:", "start:"]
         .iter()
-        .find(|(s, _, _)| {
-            let before = lower_window(text, s.saturating_sub(40), *s);
-            ["effective as of", "effective date", "effective on", "effective from", "commenc", "effective:", "start:"]
-                .iter()
-                .any(|cue| before.contains(cue))
-        })
-        .map(term)
+        .any(|cue| before.contains(cue))
+}
+
+/// Whether the contract states `effective_date` as such, rather than it being the
+/// agreement date taken for it (what [`key_terms`] reports when nothing says "effective").
+pub fn is_stated_effective_date(text: &str, effective_date: &Term) -> bool {
+    is_defined_as_effective_date(text, effective_date.end) || follows_an_effective_cue(text, effective_date.start)
 }
 
 const CANADIAN_PROVINCES: [&str; 6] = ["Ontario", "British Columbia", "Quebec", "Alberta", "Manitoba", "Nova Scotia"];
@@ -616,6 +639,33 @@ mod tests {
         let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
                          indefinitely until terminated by either Party.";
         assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
+    }
+
+    #[test]
+    fn a_duty_that_outlasts_the_term_is_not_the_term() {
+        let text = "This Agreement is effective as of March 1, 2020.\n\n\
+                    During the Term of this Agreement and for two (2) years thereafter, Supplier keeps spare parts.\n\n\
+                    For three (3) years after termination of this Agreement, Buyer may audit.\n\n\
+                    This Agreement shall continue in full force and effect for an initial period of five (5) years. \
+                    Thereafter, this Agreement shall automatically renew for one (1) year periods.";
+        let terms = key_terms(text);
+        assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("5 years"));
+        assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("3/1/25"));
+        let records = "This Agreement is effective as of March 1, 2020.\n\nSupplier shall keep records during the \
+                       term of this Agreement and for a period of three (3) years.";
+        assert_eq!(key_terms(records).initial_term, None);
+    }
+
+    #[test]
+    fn an_effective_date_is_stated_or_stands_in_for_the_agreement_date() {
+        let stated = "This Agreement is entered into effective as of May 1, 2020 by A and B.";
+        let terms = key_terms(stated);
+        assert!(is_stated_effective_date(stated, &terms.effective_date.expect("effective date")));
+        let dated_only = "This Agreement is made and entered into this 1st day of June, 2017 by A and B.";
+        let terms = key_terms(dated_only);
+        let stand_in = terms.effective_date.expect("the agreement date stands in");
+        assert_eq!(Some(&stand_in), terms.agreement_date.as_ref());
+        assert!(!is_stated_effective_date(dated_only, &stand_in));
     }
 
     #[test]
