@@ -75,6 +75,12 @@ pub const PHRASES: &[(&str, &[&str])] = &[
             "more favorable terms",
             "more favorable price",
             "more favourable terms",
+            "more favorable than",
+            "more favourable than",
+            "at least as favorable",
+            "at least as favourable",
+            "favorable terms",
+            "lowest price",
         ],
     ),
     ("No-Solicit of Employees", &["solicit…employ", "solicit…personnel"]),
@@ -1223,6 +1229,19 @@ mod tests {
         let law: Vec<&Prediction> = found.iter().filter(|p| p.category == "Governing Law").collect();
         assert_eq!(law.len(), 1, "{found:?}");
         assert!(law[0].segment.text(text).contains("New York"), "the clause the key-term reader found: {law:?}");
+    }
+
+    #[test]
+    fn most_favored_terms_are_found_however_worded() {
+        for clause in [
+            "Supplier shall grant Buyer the most favored customer pricing.",
+            "If Vendor offers any other customer more favorable terms, Buyer may adopt them.",
+            "The prices shall be at least as favorable as those Vendor charges any other distributor.",
+            "At no time shall the price exceed the lowest price at which Vendor sells the Product to others.",
+        ] {
+            assert_eq!(cited_by_wording(clause, "Most Favored Nation"), [clause], "{clause}");
+        }
+        assert!(cited_by_wording("Prices are set out in Exhibit B.", "Most Favored Nation").is_empty());
     }
 
     #[test]

@@ -483,12 +483,33 @@ fn lower_window(text: &str, start: usize, end: usize) -> String {
 /// The date the agreement is made: an early date introduced by "dated", "as of", "made" or
 /// "entered into"; else the first date of the opening.
 fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
-    let opening: Vec<&(usize, usize, String)> = dates.iter().filter(|(s, _, _)| *s < 5000).collect();
+    let opening: Vec<&(usize, usize, String)> =
+        dates.iter().filter(|(s, e, _)| *s < 5000 && !dates_another_agreement(text, *s, *e)).collect();
     let introduced = opening.iter().find(|(s, _, _)| {
         let before = lower_window(text, s.saturating_sub(80), *s);
         ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
     });
     introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+}
+
+/// A date of some other agreement the contract mentions: one the recitals tell of
+/// ("WHEREAS, A and B entered into a Supply Agreement dated May 1, 2019"), or one followed by
+/// that agreement's defined name ("dated as of June 21, 2006 (the \"Arrangement Agreement\")").
+fn dates_another_agreement(text: &str, start: usize, end: usize) -> bool {
+    let before = lower_window(text, start.saturating_sub(120), start);
+    // The sentence the date is in, so far.
+    let before = before.rsplit(['\n', ';']).next().unwrap_or("");
+    let before = before.rsplit(". ").next().unwrap_or("");
+    let after = lower_window(text, end, end + 60);
+    let recital = ["whereas", "entered into a ", "entered into an ", "are parties to", "is party to", "is a party to"]
+        .iter()
+        .any(|cue| before.contains(cue));
+    let named = after.trim_start_matches([' ', ',', '\n']).strip_prefix("(the ").is_some_and(|rest| {
+        let name = rest.trim_start_matches(['"', '“']);
+        let name = &name[..name.find(['"', '”']).unwrap_or(name.len())];
+        name.contains("agreement") && name != "agreement"
+    });
+    recital || named
 }
 
 /// The effective date: a date defined as the "Effective Date" (followed by it in quotes),
@@ -639,6 +660,17 @@ mod tests {
         let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
                          indefinitely until terminated by either Party.";
         assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
+    }
+
+    #[test]
+    fn a_date_of_another_agreement_is_not_the_agreement_date() {
+        let text = "THIS AGREEMENT is made as of the Effective Date between Glamis and Western.\n\n\
+                    (A) Glamis and Western are parties to an arrangement agreement dated as of February 23, 2006 \
+                    (the \"Arrangement Agreement\").\n\nWHEREAS, Glamis entered into a Supply Agreement dated May 1, 2005.";
+        assert_eq!(key_terms(text).agreement_date, None);
+        let amendment = "WHEREAS, A and B entered into a License Agreement dated May 1, 2005.\n\n\
+                         This Amendment is dated as of June 1, 2020 (the \"Amendment\").";
+        assert_eq!(key_terms(amendment).agreement_date.map(|t| t.value).as_deref(), Some("6/1/20"));
     }
 
     #[test]
