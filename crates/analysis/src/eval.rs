@@ -142,7 +142,55 @@ pub struct Report {
     pub evidence_precision: f64,
     pub evidence_recall: f64,
     pub evidence_f1: f64,
+    /// The evidence measured in bytes, which no span length can game (see [`ByteOverlap`]).
+    pub evidence_bytes: ByteOverlap,
     pub categories: Vec<CategoryScore>,
+}
+
+/// Evidence scored byte by byte: the share of cited bytes that lie in a gold span of the
+/// same category, and of gold bytes that were cited, with the mean span lengths. The span
+/// figure above counts a cited span right when it overlaps a gold span by half of the
+/// shorter, so longer spans score better on it whether or not they locate the clause any
+/// better (citing whole sections would raise it); this one falls when spans run past the
+/// clause.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ByteOverlap {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub mean_predicted_span_bytes: f64,
+    pub mean_gold_span_bytes: f64,
+}
+
+/// Sorted, non-overlapping cover of `spans`.
+fn union(mut spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    spans.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Bytes two sorted, non-overlapping span lists share.
+fn shared_bytes(a: &[(usize, usize)], b: &[(usize, usize)]) -> usize {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        shared += a[i].1.min(b[j].1).saturating_sub(a[i].0.max(b[j].0));
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    shared
+}
+
+fn total_bytes(spans: &[(usize, usize)]) -> usize {
+    spans.iter().map(|(s, e)| e - s).sum()
 }
 
 fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
@@ -171,6 +219,9 @@ fn ratio(a: usize, b: usize) -> f64 {
 pub fn score(gold: &[&LabelledContract], predictions: &[Vec<PredictedSpan>]) -> Report {
     let mut scores: Vec<CategoryScore> =
         CATEGORIES.iter().map(|c| CategoryScore { category: (*c).to_owned(), ..CategoryScore::default() }).collect();
+    // Bytes cited, gold, and both; span lengths summed.
+    let (mut cited_bytes, mut gold_bytes, mut both_bytes) = (0, 0, 0);
+    let (mut predicted_length, mut gold_length) = (0, 0);
     for (contract, predicted) in gold.iter().zip(predictions) {
         for (c, score) in scores.iter_mut().enumerate() {
             let label = contract.labels.get(CATEGORIES[c]);
@@ -191,6 +242,12 @@ pub fn score(gold: &[&LabelledContract], predictions: &[Vec<PredictedSpan>]) -> 
                 mine.iter().filter(|m| gold_spans.iter().any(|g| overlaps(**m, *g))).count();
             score.evidence_gold += gold_spans.len();
             score.evidence_gold_matched += gold_spans.iter().filter(|g| mine.iter().any(|m| overlaps(*m, **g))).count();
+            predicted_length += total_bytes(&mine);
+            gold_length += total_bytes(&gold_spans);
+            let (mine, gold) = (union(mine), union(gold_spans));
+            cited_bytes += total_bytes(&mine);
+            gold_bytes += total_bytes(&gold);
+            both_bytes += shared_bytes(&mine, &gold);
         }
     }
     let mut report = Report { contracts: gold.len(), ..Report::default() };
@@ -210,6 +267,14 @@ pub fn score(gold: &[&LabelledContract], predictions: &[Vec<PredictedSpan>]) -> 
     report.evidence_precision = ratio(pm, pp);
     report.evidence_recall = ratio(gm, gp);
     report.evidence_f1 = f1(report.evidence_precision, report.evidence_recall);
+    let (precision, recall) = (ratio(both_bytes, cited_bytes), ratio(both_bytes, gold_bytes));
+    report.evidence_bytes = ByteOverlap {
+        precision,
+        recall,
+        f1: f1(precision, recall),
+        mean_predicted_span_bytes: ratio(predicted_length, pp),
+        mean_gold_span_bytes: ratio(gold_length, gp),
+    };
     report.categories = scores;
     report
 }
@@ -238,6 +303,30 @@ mod tests {
         assert!(report.presence_macro_f1 == 1.0);
         let none = vec![vec![]];
         assert!(score(&[&gold], &none).presence_macro_f1 < 1.0);
+    }
+
+    #[test]
+    fn a_span_running_past_the_clause_scores_on_spans_but_not_on_bytes() {
+        let gold = contract(
+            r#"{"id":"a","file":"contracts/a.txt","labels":{"Governing Law":{"present":true,"answer":"x","spans":[{"text":"t","start":100,"end":200}]}}}"#,
+        );
+        let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
+        let exact = score(&[&gold], &[vec![PredictedSpan { category: law, start: 100, end: 200 }]]);
+        assert_eq!((exact.evidence_bytes.precision, exact.evidence_bytes.recall), (1.0, 1.0));
+        assert_eq!(exact.evidence_bytes.mean_predicted_span_bytes, 100.0);
+        // The whole section around it: still a match span by span, a fifth right byte by byte.
+        let section = score(&[&gold], &[vec![PredictedSpan { category: law, start: 0, end: 500 }]]);
+        assert_eq!(section.evidence_f1, 1.0);
+        assert_eq!(section.evidence_bytes.precision, 0.2);
+        assert_eq!(section.evidence_bytes.recall, 1.0);
+        assert_eq!(section.evidence_bytes.mean_gold_span_bytes, 100.0);
+        // Overlapping citations count their shared bytes once.
+        let twice = vec![vec![
+            PredictedSpan { category: law, start: 100, end: 180 },
+            PredictedSpan { category: law, start: 150, end: 250 },
+        ]];
+        let twice = score(&[&gold], &twice);
+        assert_eq!((twice.evidence_bytes.precision, twice.evidence_bytes.recall), (100.0 / 150.0, 1.0));
     }
 
     #[test]

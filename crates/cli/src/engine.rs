@@ -452,6 +452,17 @@ pub fn eval_command(
         "{:<36} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
         "overall", report.presence_macro_f1, report.evidence_precision, report.evidence_recall, report.evidence_f1
     );
+    let bytes = &report.evidence_bytes;
+    println!(
+        "{:<36} {:>8} {:>8.3} {:>8.3} {:>8.3}   (mean span {:.0} bytes, gold {:.0})",
+        "overall, by bytes",
+        "",
+        bytes.precision,
+        bytes.recall,
+        bytes.f1,
+        bytes.mean_predicted_span_bytes,
+        bytes.mean_gold_span_bytes
+    );
     println!("\nvalues (exact match after normalisation):");
     for value in &report.values {
         println!(
