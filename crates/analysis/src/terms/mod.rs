@@ -517,11 +517,12 @@ fn dates_another_agreement(text: &str, start: usize, end: usize) -> bool {
 /// else (by the caller) the agreement date.
 fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
     let term = |(s, e, v): &(usize, usize, String)| Term { value: v.clone(), start: *s, end: *e };
-    let defined = dates.iter().find(|(_, e, _)| is_defined_as_effective_date(text, *e));
+    let own = || dates.iter().filter(|(s, e, _)| !dates_another_agreement(text, *s, *e));
+    let defined = own().find(|(_, e, _)| is_defined_as_effective_date(text, *e));
     if let Some(date) = defined {
         return Some(term(date));
     }
-    dates.iter().find(|(s, _, _)| follows_an_effective_cue(text, *s)).map(term)
+    own().find(|(s, _, _)| follows_an_effective_cue(text, *s)).map(term)
 }
 
 /// A date followed by its definition as the "Effective Date".
@@ -533,9 +534,16 @@ fn is_defined_as_effective_date(text: &str, date_end: usize) -> bool {
 /// A date after "effective as of", "commencing", "Effective Date:" and the like.
 fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
     let before = lower_window(text, date_start.saturating_sub(40), date_start);
-    ["effective as of", "effective date", "effective on", "effective from", "commenc", "effective:", "start:"]
-        .iter()
-        .any(|cue| before.contains(cue))
+    // "commencing" starts the agreement or its term, not a fiscal year or a forecast.
+    let commences = before.contains("commenc") && {
+        let sentence = lower_window(text, date_start.saturating_sub(120), date_start);
+        let sentence = sentence.rsplit(['\n', ';']).next().unwrap_or("");
+        sentence.contains("agreement") || sentence.contains("term")
+    };
+    commences
+        || ["effective as of", "effective date", "effective on", "effective from", "effective:", "start:"]
+            .iter()
+            .any(|cue| before.contains(cue))
 }
 
 /// Whether the contract states `effective_date` as such, rather than it being the
@@ -698,6 +706,13 @@ mod tests {
         let stand_in = terms.effective_date.expect("the agreement date stands in");
         assert_eq!(Some(&stand_in), terms.agreement_date.as_ref());
         assert!(!is_stated_effective_date(dated_only, &stand_in));
+        // Not a fiscal year that commences, nor another agreement's effective date.
+        let others = "This Agreement is made as of May 1, 2020 by A and B.\n\n\
+                      WHEREAS, A and C entered into a Selling Agreement, effective as of December 1, 2002.\n\n\
+                      Reports are due for each fiscal year commencing January 1, 2021.";
+        let terms = key_terms(others);
+        assert_eq!(terms.effective_date, terms.agreement_date, "only the agreement date stands in");
+        assert!(!is_stated_effective_date(others, &terms.effective_date.expect("stand-in")));
     }
 
     #[test]
