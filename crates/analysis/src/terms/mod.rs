@@ -273,7 +273,7 @@ fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
                 || before.contains("notice");
             if is_notice {
                 out.notice = out.notice.or(Some(p));
-            } else if p.days >= 28 && out.term.is_none() {
+            } else if p.days >= 28 && out.term.is_none() && renews_for(s, &p, &after) {
                 out.term = Some(p);
             }
         }
@@ -282,6 +282,20 @@ fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
         }
     }
     out
+}
+
+/// Whether `period` (with the text `after` it) is what the sentence renews or extends the
+/// agreement for: it follows "renew" or "extend" closely ("renew for successive one (1) year
+/// periods", "extended for two additional years": within 120 bytes), and is not a time after something
+/// ("45 days after the completion", "one year following expiration").
+fn renews_for(sentence: &Sentence, period: &Period, after: &str) -> bool {
+    let at = period.start.saturating_sub(sentence.start);
+    let closely_after_a_cue = ["renew", "extend"]
+        .iter()
+        .any(|cue| sentence.lower.match_indices(cue).any(|(cue_at, _)| cue_at < at && at - cue_at <= 120));
+    let next_word = after.trim_start_matches(|c: char| !c.is_alphabetic());
+    let a_time_after = ["after", "following", "from the"].iter().any(|word| next_word.starts_with(word));
+    closely_after_a_cue && !a_time_after
 }
 
 /// The notice a party must give to terminate without cause.
@@ -713,6 +727,18 @@ mod tests {
         let terms = key_terms(others);
         assert_eq!(terms.effective_date, terms.agreement_date, "only the agreement date stands in");
         assert!(!is_stated_effective_date(others, &terms.effective_date.expect("stand-in")));
+    }
+
+    #[test]
+    fn a_renewal_term_is_what_the_agreement_renews_for() {
+        for sentence in [
+            "The obligations shall terminate no later than 45 days after the Offering, unless extended by the Bank.",
+            "During the Term and any renewal terms, and for one (1) year following the expiration, Customer shall not hire.",
+        ] {
+            assert_eq!(key_terms(sentence).renewal_term, None, "{sentence}");
+        }
+        let extended = "The Term shall be extended for a further period of two (2) years unless either party objects.";
+        assert_eq!(key_terms(extended).renewal_term.map(|p| p.value).as_deref(), Some("2 years"));
     }
 
     #[test]
