@@ -271,8 +271,12 @@ fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
                 || after.contains("before")
                 || before.contains("at least")
                 || before.contains("notice");
+            // Notice of not renewing: not of an insurer's cancellation, nor a cure period.
+            let about_not_renewing = !s.has(&["insurance", "cure", "uncured", "breach"]);
             if is_notice {
-                out.notice = out.notice.or(Some(p));
+                if about_not_renewing {
+                    out.notice = out.notice.or(Some(p));
+                }
             } else if p.days >= 28 && out.term.is_none() && renews_for(s, &p, &after) {
                 out.term = Some(p);
             }
@@ -737,6 +741,9 @@ mod tests {
         ] {
             assert_eq!(key_terms(sentence).renewal_term, None, "{sentence}");
         }
+        let insurer =
+            "Supplier shall give thirty (30) days prior notice of any cancellation or non-renewal of its insurance.";
+        assert_eq!(key_terms(insurer).non_renewal_notice, None);
         let extended = "The Term shall be extended for a further period of two (2) years unless either party objects.";
         assert_eq!(key_terms(extended).renewal_term.map(|p| p.value).as_deref(), Some("2 years"));
     }
