@@ -271,8 +271,20 @@ fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
                 || after.contains("before")
                 || before.contains("at least")
                 || before.contains("notice");
-            // Notice of not renewing: not of an insurer's cancellation, nor a cure period.
-            let about_not_renewing = !s.has(&["insurance", "cure", "uncured", "breach"]);
+            // Notice of not renewing: not of exercising an option to renew, nor an insurer's
+            // cancellation, nor a cure period.
+            let about_not_renewing =
+                s.has(&[
+                    "unless",
+                    "not to renew",
+                    "non-renewal",
+                    "nonrenewal",
+                    "not renew",
+                    "not be renewed",
+                    "intention not",
+                    "elect not",
+                    "object",
+                ]) && !s.has(&["insurance", "policy", "cancellation", "cure", "uncured", "breach"]);
             if is_notice {
                 if about_not_renewing {
                     out.notice = out.notice.or(Some(p));
@@ -744,6 +756,9 @@ mod tests {
         let insurer =
             "Supplier shall give thirty (30) days prior notice of any cancellation or non-renewal of its insurance.";
         assert_eq!(key_terms(insurer).non_renewal_notice, None);
+        let option = "Buyer may exercise each renewal option by giving written notice not later than six (6) months \
+                      prior to the expiration of the current Term.";
+        assert_eq!(key_terms(option).non_renewal_notice, None, "notice to renew, not to end the renewal");
         let extended = "The Term shall be extended for a further period of two (2) years unless either party objects.";
         assert_eq!(key_terms(extended).renewal_term.map(|p| p.value).as_deref(), Some("2 years"));
     }
