@@ -129,7 +129,14 @@ fn expiration_date(
 ) -> Option<Term> {
     let stated = dates.iter().filter(|(s, _, _)| effective.is_none_or(|e| e.start != *s)).find(|(s, _, _)| {
         let before = lower_window(text, s.saturating_sub(100), *s);
-        ["expir", "until", "terminate on", "end on", "ending on", "through"].iter().any(|cue| before.contains(cue))
+        // The agreement's end, not a fee's or a support promise's ("… through 19 August 2020").
+        let sentence = before.rsplit(['\n', ';']).next().unwrap_or("");
+        let sentence = sentence.rsplit(". ").next().unwrap_or("");
+        let of_the_agreement = ["term", "agreement", "expir"].iter().any(|cue| sentence.contains(cue));
+        of_the_agreement
+            && ["expir", "until", "terminate on", "end on", "ending on", "through"]
+                .iter()
+                .any(|cue| before.contains(cue))
     });
     if let Some((s, e, v)) = stated {
         return Some(Term { value: v.clone(), start: *s, end: *e });
@@ -721,6 +728,9 @@ mod tests {
         let terms = key_terms(text);
         assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("5 years"));
         assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("3/1/25"));
+        let fee =
+            "This Agreement is effective as of March 1, 2020.\n\nThe monthly fee is $3,250 through August 19, 2020.";
+        assert_eq!(key_terms(fee).expiration_date, None, "a fee's end, not the agreement's");
         let records = "This Agreement is effective as of March 1, 2020.\n\nSupplier shall keep records during the \
                        term of this Agreement and for a period of three (3) years.";
         assert_eq!(key_terms(records).initial_term, None);
