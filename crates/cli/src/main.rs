@@ -115,7 +115,7 @@ enum Command {
         /// looking at the held-out part).
         #[arg(long, conflicts_with = "cv")]
         trained: bool,
-        /// Score the training part 5-fold cross-validated (trains five models; about ten
+        /// Score the training part 5-fold cross-validated (trains five models; ten to twenty
         /// minutes on two cores on the CUAD dev split): steadier than the held-out part for
         /// development.
         #[arg(long, conflicts_with = "all")]
