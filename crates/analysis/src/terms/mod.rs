@@ -130,8 +130,7 @@ fn expiration_date(
     let stated = dates.iter().filter(|(s, _, _)| effective.is_none_or(|e| e.start != *s)).find(|(s, _, _)| {
         let before = lower_window(text, s.saturating_sub(100), *s);
         // The agreement's end, not a fee's or a support promise's ("… through 19 August 2020").
-        let sentence = before.rsplit(['\n', ';']).next().unwrap_or("");
-        let sentence = sentence.rsplit(". ").next().unwrap_or("");
+        let sentence = sentence_so_far(&before);
         let of_the_agreement = ["term", "agreement", "expir"].iter().any(|cue| sentence.contains(cue));
         of_the_agreement
             && ["expir", "until", "terminate on", "end on", "ending on", "through"]
@@ -529,14 +528,18 @@ fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> 
     introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
 }
 
+/// The end of `window` back to the start of its sentence (a line break, ";" or ". ").
+fn sentence_so_far(window: &str) -> &str {
+    let clause = window.rsplit(['\n', ';']).next().unwrap_or("");
+    clause.rsplit(". ").next().unwrap_or("")
+}
+
 /// A date of some other agreement the contract mentions: one the recitals tell of
 /// ("WHEREAS, A and B entered into a Supply Agreement dated May 1, 2019"), or one followed by
 /// that agreement's defined name ("dated as of June 21, 2006 (the \"Arrangement Agreement\")").
 fn dates_another_agreement(text: &str, start: usize, end: usize) -> bool {
-    let before = lower_window(text, start.saturating_sub(120), start);
-    // The sentence the date is in, so far.
-    let before = before.rsplit(['\n', ';']).next().unwrap_or("");
-    let before = before.rsplit(". ").next().unwrap_or("");
+    let window = lower_window(text, start.saturating_sub(120), start);
+    let before = sentence_so_far(&window);
     let after = lower_window(text, end, end + 60);
     let recital = ["whereas", "entered into a ", "entered into an ", "are parties to", "is party to", "is a party to"]
         .iter()
