@@ -68,6 +68,19 @@ pub fn excerpt(text: &str, chars: usize) -> String {
     }
 }
 
+/// Below this a citation is the engine's best guess for a category it judged present from the
+/// contract as a whole or expects in every contract (the parties), not a clause it recognised.
+const WEAK_CITATION: f32 = 0.2;
+
+/// "0.87", or "0.01, weak guess": a reader should not take a guess for a found clause.
+pub fn confidence(confidence: f32) -> String {
+    if confidence < WEAK_CITATION {
+        format!("{confidence:.2}, weak guess")
+    } else {
+        format!("{confidence:.2}")
+    }
+}
+
 fn page(page: Option<u32>) -> String {
     page.map(|p| format!(", p. {p}")).unwrap_or_default()
 }
@@ -145,9 +158,9 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
         if let Some(best) = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)) {
             let _ = writeln!(
                 out,
-                "  {category:<36} {:>3} × ({:.2}{})  {}",
+                "  {category:<36} {:>3} × ({}{})  {}",
                 clauses.len(),
-                best.confidence,
+                confidence(best.confidence),
                 page(best.page),
                 style.dim(&excerpt(&best.text, 90))
             );
@@ -232,9 +245,9 @@ pub fn markdown(review: &Review, title: &str) -> String {
         if let Some(best) = clauses.iter().max_by(|a, b| a.confidence.total_cmp(&b.confidence)) {
             let _ = writeln!(
                 out,
-                "| {category} | {} | {:.2}{} | {} |",
+                "| {category} | {} | {}{} | {} |",
                 clauses.len(),
-                best.confidence,
+                confidence(best.confidence),
                 page(best.page),
                 md(&excerpt(&best.text, 160))
             );

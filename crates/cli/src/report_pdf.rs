@@ -9,7 +9,7 @@ use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 use cr_analysis::playbook::Severity;
 use cr_analysis::review::Review;
 
-use crate::report::excerpt;
+use crate::report::{confidence, excerpt};
 
 const PAGE_WIDTH: f32 = 595.0; // A4, in points
 const PAGE_HEIGHT: f32 = 842.0;
@@ -250,7 +250,13 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
     layout.heading("Clauses found", 13.0);
     for clause in &review.clauses {
         let page = clause.page.map(|p| format!(", p. {p}")).unwrap_or_default();
-        layout.paragraph(&format!("{} ({:.2}{page})", clause.category, clause.confidence), Font::Bold, 9.0, 0.0, false);
+        layout.paragraph(
+            &format!("{} ({}{page})", clause.category, confidence(clause.confidence)),
+            Font::Bold,
+            9.0,
+            0.0,
+            false,
+        );
         layout.paragraph(&excerpt(&clause.text, 400), Font::Regular, 9.0, 12.0, true);
     }
     if !review.warnings.is_empty() {

@@ -71,6 +71,23 @@ fn the_terminal_review_is_readable() {
 }
 
 #[test]
+fn a_weak_citation_is_shown_as_a_guess() {
+    // The Bonterms NDA names its parties and effective date on a cover page it does not
+    // contain: the engine still expects both and cites its best, weak, guesses.
+    let path = repo("examples/contracts/bonterms_Mutual-NDA-Version-1.pdf");
+    for format in [None, Some("--markdown")] {
+        let mut args = vec!["review", path.to_str().expect("utf8")];
+        args.extend(format);
+        let output = run(&args);
+        assert!(output.status.success());
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = |category: &str| text.lines().find(|l| l.contains(category)).unwrap_or_default().to_owned();
+        assert!(line("Parties").contains("weak guess"), "{text}");
+        assert!(line("Governing Law").contains("0.90") && !line("Governing Law").contains("weak"), "{text}");
+    }
+}
+
+#[test]
 fn a_protected_document_fails_with_a_clear_message() {
     let path = repo("tests/fixtures/robustness/docx/poi_bug53475-password-is-pass.docx");
     let output = run(&["review", path.to_str().expect("utf8")]);
