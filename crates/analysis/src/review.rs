@@ -100,7 +100,10 @@ const TOP_RISKS: usize = 5;
 
 /// Reviews an extracted document with the clause model and a playbook, for a side.
 pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: Option<Side>) -> Review {
-    let text = &extracted.text;
+    // Quoted text (clauses, terms, citations) comes from this view too: in Markdown, a
+    // clause reads "8.2 Damages Waiver." rather than "<span class=…>Damages Waiver.</span>".
+    let analysed = extracted.analysed_text();
+    let text: &str = &analysed;
     let segments = segments(text);
     let terms = crate::terms::key_terms(text);
     let structure = crate::structure::structure(text);

@@ -98,6 +98,17 @@ impl Extracted {
         let index = self.pages.partition_point(|p| p.end <= offset);
         self.pages.get(index).filter(|p| p.start <= offset).map(|p| p.number)
     }
+
+    /// The text the analysis reads: [`Extracted::text`], except that in Markdown inline HTML
+    /// (tags, comments) is blanked with spaces. Same length, so its offsets index `text`.
+    pub fn analysed_text(&self) -> std::borrow::Cow<'_, str> {
+        match self.format {
+            Format::Markdown => {
+                text::blank_inline_html(&self.text).map_or(std::borrow::Cow::Borrowed(&self.text), Into::into)
+            }
+            _ => std::borrow::Cow::Borrowed(&self.text),
+        }
+    }
 }
 
 /// Detects the format from the bytes (the name only tells Markdown from text) and extracts.
