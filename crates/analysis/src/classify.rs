@@ -632,13 +632,20 @@ impl Model {
         }
         // A category judged present with no segment above its evidence threshold (its
         // presence threshold is lower: a title, the parties) is evidenced by its best segment.
+        // Not so in standard terms whose parties and dates are on a cover page they do not
+        // contain: their best segment is then no more than a guess at what is elsewhere.
+        let terms_elsewhere = terms.cover_page.is_some() && terms.parties.is_empty();
         for (c, category) in CATEGORIES.iter().enumerate() {
             if present[c] && open[c].is_none() {
                 let best = probabilities.iter().enumerate().max_by(|a, b| a.1[c].total_cmp(&b.1[c]));
                 // (Judged with the whole document, or reported in every contract (a title,
                 // the parties), the category needs its best segment cited.)
                 let reported_always = self.presence_thresholds[c] <= 0.0;
-                let floor = if self.document_mix[c] > 0.0 || reported_always { 0.0 } else { ALWAYS_PRESENT_FLOOR };
+                let floor = if (self.document_mix[c] > 0.0 || reported_always) && !terms_elsewhere {
+                    0.0
+                } else {
+                    ALWAYS_PRESENT_FLOOR
+                };
                 if let Some((index, p)) = best.filter(|(_, p)| p[c] >= floor) {
                     out.push(Prediction { category, segment: segments[index], confidence: p[c] });
                 }

@@ -12,7 +12,7 @@ use crate::segment::segments;
 use crate::terms::Terms;
 
 /// Version of the JSON schema of [`Review`] (documented in `docs/review-schema.md`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Serialize)]
 pub struct Engine {
@@ -100,8 +100,6 @@ const TOP_RISKS: usize = 5;
 
 /// Reviews an extracted document with the clause model and a playbook, for a side.
 pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: Option<Side>) -> Review {
-    // Quoted text (clauses, terms, citations) comes from this view too: in Markdown, a
-    // clause reads "8.2 Damages Waiver." rather than "<span class=…>Damages Waiver.</span>".
     let analysed = extracted.analysed_text();
     let text: &str = &analysed;
     let segments = segments(text);
@@ -115,7 +113,8 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
             start: p.segment.start,
             end: p.segment.end,
             page: extracted.page_of(p.segment.start),
-            text: p.segment.text(text).to_owned(),
+            // In Markdown "8.2 Damages Waiver." rather than "<span class=…>Damages Waiver.</span>".
+            text: extracted.quote(p.segment.start, p.segment.end),
             confidence: (p.confidence * 1000.0).round() / 1000.0,
         })
         .collect();
@@ -126,6 +125,7 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
     for risk in &mut risks {
         if let Some(citation) = &mut risk.citation {
             citation.page = extracted.page_of(citation.start);
+            citation.text = extracted.quote(citation.start, citation.end);
         }
     }
     let summary = summarise(&terms, &risks);
@@ -164,6 +164,12 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
             None => party.name.clone(),
         };
         row(label, Some(value));
+    }
+    if terms.parties.is_empty() {
+        row(
+            "Parties",
+            terms.cover_page.as_ref().map(|_| "on the Cover Page, which this document does not contain".into()),
+        );
     }
     row("Agreement date", terms.agreement_date.as_ref().map(|t| t.value.clone()));
     row("Effective date", terms.effective_date.as_ref().map(|t| t.value.clone()));

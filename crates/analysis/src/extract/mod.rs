@@ -99,6 +99,16 @@ impl Extracted {
         self.pages.get(index).filter(|p| p.start <= offset).map(|p| p.number)
     }
 
+    /// The text from byte `start` to `end` as a reader should see it quoted: in Markdown,
+    /// without its inline HTML. `start..end` must lie on character boundaries of the text.
+    pub fn quote(&self, start: usize, end: usize) -> String {
+        let slice = self.text.get(start..end).unwrap_or_default();
+        match self.format {
+            Format::Markdown => text::strip_inline_html(slice),
+            _ => slice.to_owned(),
+        }
+    }
+
     /// The text the analysis reads: [`Extracted::text`], except that in Markdown inline HTML
     /// (tags, comments) is blanked with spaces. Same length, so its offsets index `text`.
     pub fn analysed_text(&self) -> std::borrow::Cow<'_, str> {

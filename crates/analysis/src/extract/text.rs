@@ -19,27 +19,51 @@ const MAX_TAG_BYTES: usize = 1_000;
 /// replaced by spaces, line breaks kept; the same length, so offsets into it index `text`.
 /// `None` when there is no markup. Autolinks (`<https://…>`, `<a@b.com>`) are text.
 pub(super) fn blank_inline_html(text: &str) -> Option<String> {
+    let markup = inline_html(text);
+    if markup.is_empty() {
+        return None;
+    }
+    let mut blanked = text.as_bytes().to_vec();
+    for (start, end) in markup {
+        for byte in &mut blanked[start..end] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+    }
+    // Each blanked stretch runs from an ASCII '<' to an ASCII '>' and every byte of it became
+    // a space, so the result is still UTF-8; checked all the same rather than assumed.
+    String::from_utf8(blanked).ok()
+}
+
+/// `text` without its HTML tags and comments: what a reader should see quoted.
+pub(super) fn strip_inline_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in inline_html(text) {
+        out.push_str(&text[at..start]);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Byte ranges of the HTML tags and comments in `text`, in order.
+fn inline_html(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut blanked: Option<Vec<u8>> = None;
+    let mut out = Vec::new();
     let mut at = 0;
     while let Some(offset) = text.get(at..).and_then(|rest| rest.find('<')) {
         let start = at + offset;
         match markup_end(bytes, start) {
             Some(end) => {
-                let out = blanked.get_or_insert_with(|| bytes.to_vec());
-                for byte in &mut out[start..end] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
-                }
+                out.push((start, end));
                 at = end;
             }
             None => at = start + 1,
         }
     }
-    // Each blanked stretch runs from an ASCII '<' to an ASCII '>' and every byte of it became
-    // a space, so the result is still UTF-8; checked all the same rather than assumed.
-    blanked.and_then(|out| String::from_utf8(out).ok())
+    out
 }
 
 /// End (exclusive) of the HTML tag or comment starting at `start` (a `<`), if it is one.
@@ -70,7 +94,7 @@ fn markup_end(bytes: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::blank_inline_html;
+    use super::{blank_inline_html, strip_inline_html};
 
     #[test]
     fn html_in_markdown_is_blanked_to_the_same_length() {
@@ -83,6 +107,13 @@ mod tests {
         assert_eq!(blanked.matches('\n').count(), text.matches('\n').count(), "line breaks kept");
         let at = text.find("Damages").expect("in text");
         assert_eq!(&blanked[at..at + 7], "Damages", "offsets index the original");
+    }
+
+    #[test]
+    fn quoted_markdown_drops_its_markup() {
+        let text = "2. <span class=\"header_3\" id=\"8.2\">Damages Waiver.</span> See <https://x.org>.<!-- n -->";
+        assert_eq!(strip_inline_html(text), "2. Damages Waiver. See <https://x.org>.");
+        assert_eq!(strip_inline_html("no markup < here"), "no markup < here");
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub struct Terms {
     pub non_compete: Option<Period>,
     /// Every monetary amount, in order.
     pub amounts: Vec<Money>,
+    /// Standard terms (Bonterms, Common Paper) name the parties, dates and other key terms on
+    /// a cover page signed with them: the sentence that says so, `value` "Cover Page". A
+    /// review of the standard terms alone then says where those terms are instead of
+    /// guessing them from clauses that do not hold them.
+    pub cover_page: Option<Term>,
 }
 
 impl Terms {
@@ -95,7 +100,26 @@ pub fn key_terms(text: &str) -> Terms {
         payment_terms: payment_terms(text, &sentences),
         non_compete: non_compete(text, &sentences),
         amounts: find_money(text, 0),
+        cover_page: cover_page(text, &sentences),
     }
+}
+
+/// The sentence saying that the parties or the key terms are on a cover page ("Each party is
+/// identified on the Cover Page", "the parties complete and sign a Bonterms Cover Page",
+/// "\"Cover Page\" means a document that … identifies Provider and Customer"), not a
+/// mention of a prospectus's or a plan's cover page.
+fn cover_page(text: &str, sentences: &[Sentence]) -> Option<Term> {
+    const HOW: &[&str] = &["identif", "complete", "incorporat", "sign", "execute", "meanings", "cover page between"];
+    const WHAT: &[&str] =
+        &["party", "parties", "provider", "customer", "key terms", "standard terms", "variables", "capitalized terms"];
+    // A document that speaks of "this Cover Page" is the cover page.
+    if sentences.iter().any(|s| s.lower.contains("this cover page")) {
+        return None;
+    }
+    sentences
+        .iter()
+        .find(|s| s.lower.contains("cover page") && s.has(HOW) && s.has(WHAT) && !s.has(&["prospectus"]))
+        .map(|s| Term { value: "Cover Page".into(), start: s.start, end: s.end.min(text.len()) })
 }
 
 /// A segment of the text with its ASCII-lower-cased form, which keeps byte offsets, so a
@@ -670,6 +694,28 @@ mod tests {
                     April 15 , 2010, start: 04-01-06; not section 1-2-3.";
         let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
         assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05", "4/15/10", "4/1/06"]);
+    }
+
+    #[test]
+    fn standard_terms_point_to_their_cover_page() {
+        for text in [
+            "1. Introduction. To use this NDA, the parties complete and sign a Bonterms Cover Page. Each party is identified on the Cover Page.\n",
+            "\"Cover Page\" means a document that is signed by the parties, incorporates these Standard Terms, and identifies Provider and Customer.\n",
+            "Variables have the meanings or descriptions given on the Cover Page.\n",
+        ] {
+            let cover_page = key_terms(text).cover_page.expect(text);
+            assert_eq!(cover_page.value, "Cover Page");
+            assert!(text[cover_page.start..cover_page.end].contains("Cover Page"));
+        }
+        for text in [
+            // A prospectus's, a plan's cover page; a cover page that is this document.
+            "The Shares are offered at the Purchase Price set forth on the cover page of the Prospectus, signed by the parties.\n",
+            "The improvements identified in this property improvement plan relevant to the brand specified on the cover page of this PIP.\n",
+            "By signing this Cover Page, each party agrees to enter into this MNDA. The parties identified on the Cover Page sign it.\n",
+            "THIS AGREEMENT is made between Acme Inc. and Beta LLC. Notices go to the address on the cover page.\n",
+        ] {
+            assert_eq!(key_terms(text).cover_page, None, "{text}");
+        }
     }
 
     #[test]
