@@ -271,15 +271,21 @@ fn definitions(text: &str) -> Vec<Definition> {
         let close = open + open_len + close_rel;
         let close_len = text[close..].chars().next().map_or(1, char::len_utf8);
         at = close + close_len;
-        let term = text[open + open_len..close].trim();
+        // Markdown emphasis inside or around the quotes ("**Cover Page**", **"Fees"** means).
+        let term = text[open + open_len..close].trim().trim_matches(['*', '_']).trim();
         let words = term.split_whitespace().count();
         if !(1..=6).contains(&words) || !term.starts_with(|c: char| c.is_uppercase()) || term.contains('\n') {
             continue;
         }
-        let after = text[at..].chars().take(30).collect::<String>().to_lowercase();
-        let means = [" means", " shall mean", " has the meaning", " shall have the meaning", " refers to", ": means"]
-            .iter()
-            .any(|cue| after.starts_with(cue));
+        // (In Markdown the analysis sees inline HTML as spaces: `**"Fees"**</span> means`.)
+        let after_quote = text[at..].trim_start_matches(['*', '_']);
+        let separated = after_quote.starts_with(|c: char| c.is_whitespace() || c == ':');
+        let after =
+            after_quote.trim_start_matches(':').trim_start().chars().take(30).collect::<String>().to_lowercase();
+        let means = separated
+            && ["means", "shall mean", "has the meaning", "shall have the meaning", "refers to"]
+                .iter()
+                .any(|cue| after.starts_with(cue));
         let before = text[..open].chars().rev().take(16).collect::<String>().chars().rev().collect::<String>();
         let parenthetical = before.trim_end().ends_with('(')
             || ["(the ", "(a ", "(an ", "hereinafter ", "(collectively, ", "(each, ", "(each a ", "referred to as "]
@@ -445,5 +451,16 @@ mod tests {
         for at in &products.uses {
             assert_eq!(&CONTRACT[*at..*at + "Products".len()], "Products");
         }
+    }
+
+    #[test]
+    fn markdown_emphasis_around_a_defined_term_is_not_part_of_it() {
+        let text = "1. **\"Cover Page\"**      means the signed document.\n2. This NDA (\u{201c}**NDA**\u{201d}) \
+                    and the Cover Page apply. The NDA ends.\n";
+        let s = structure(text);
+        let terms: Vec<&str> = s.definitions.iter().map(|d| d.term.as_str()).collect();
+        assert_eq!(terms, ["Cover Page", "NDA"]);
+        let cover_page = &s.definitions[0];
+        assert_eq!(cover_page.uses.len(), 1, "{cover_page:?}");
     }
 }
