@@ -157,12 +157,31 @@ fn expiration_date(
         let sentence = sentence_so_far(&before);
         let of_the_agreement = ["term", "agreement", "expir"].iter().any(|cue| sentence.contains(cue));
         of_the_agreement
-            && ["expir", "until", "terminate on", "end on", "ending on", "through"]
-                .iter()
-                .any(|cue| before.contains(cue))
+            && [
+                "expir",
+                "until",
+                "terminate on",
+                "terminates on",
+                "end on",
+                "ends on",
+                "ending on",
+                "end as of",
+                "ends as of",
+                "end at",
+                "ends at",
+                "conclude on",
+                "concludes on",
+                "extended to",
+                "through",
+            ]
+            .iter()
+            .any(|cue| before.contains(cue))
     });
     if let Some((s, e, v)) = stated {
         return Some(Term { value: v.clone(), start: *s, end: *e });
+    }
+    if let Some(end) = effective.and_then(|effective| anniversary_end(effective, sentences)) {
+        return Some(end);
     }
     if let (Some(effective), Some(term)) = (effective, initial_term) {
         if let Some(end) = add_period(&effective.value, term) {
@@ -172,11 +191,53 @@ fn expiration_date(
     sentences
         .iter()
         .find(|s| {
-            s.has(&["perpetual", "in perpetuity", "indefinite", "until terminated", "unless and until"])
-                && s.has(&["term", "shall continue", "shall remain", "will continue", "effective"])
+            s.has(&[
+                "perpetual",
+                "in perpetuity",
+                "indefinite",
+                "until terminated",
+                "unless and until",
+                "until it is terminated",
+                "until termination",
+                "until such time as it is terminated",
+                "until either party terminates",
+            ]) && s.has(&["term", "continue", "shall remain", "effective", "in force", "in effect", "valid"])
                 && s.has(&["agreement"])
         })
         .map(|s| Term { value: "perpetual".into(), start: s.start, end: s.end })
+}
+
+/// The term's end stated as an anniversary of the effective date ("shall terminate on the
+/// third anniversary of the Effective Date", "until the four-year anniversary of the
+/// Effective Date"): the effective date plus that many years.
+fn anniversary_end(effective: &Term, sentences: &[Sentence]) -> Option<Term> {
+    static ANNIVERSARY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let pattern = ANNIVERSARY
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?:end|expire|terminate|until|conclude)s?\b[^.;]{0,40}?\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?(?:[- ]years?)?(?: \(\d{1,2}(?:st|nd|rd|th)?\))? anniversary of the (?:effective date|date (?:hereof|of this agreement))",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    const WORDS: [&str; 10] =
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    const NUMBERS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    sentences.iter().filter(|s| s.has(&["term", "agreement"])).find_map(|s| {
+        let found = pattern.captures(&s.lower)?;
+        let count = found.get(1)?.as_str();
+        let years = WORDS
+            .iter()
+            .chain(&NUMBERS)
+            .position(|w| *w == count)
+            .map(|i| i % 10 + 1)
+            .or_else(|| count.parse::<usize>().ok())
+            .filter(|y| (1..=99).contains(y))?;
+        let whole = found.get(0)?;
+        let (start, end) = (s.start + whole.start(), s.start + whole.end());
+        let period = Period { value: format!("{years} years"), days: 365 * years as u32, start, end };
+        Some(Term { value: add_period(&effective.value, &period)?, start, end })
+    })
 }
 
 /// "m/d/yy" plus a period, as "m/d/yy" (days past a month's end fall back to its last day).
@@ -754,6 +815,28 @@ mod tests {
         let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
                          indefinitely until terminated by either Party.";
         assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
+        for perpetual in [
+            "This Agreement will commence on the Effective Date and will continue until termination as provided below.",
+            "This Agreement shall commence on the Effective Date and shall continue until it is terminated in \
+             accordance with the provisions of Section 15.",
+            "This Agreement shall be valid for an indefinite period.",
+        ] {
+            assert_eq!(
+                key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(),
+                Some("perpetual"),
+                "{perpetual}"
+            );
+        }
+        let anniversary = "This Agreement is effective as of March 27, 2017 (the \"Effective Date\").\n\nThis Agreement \
+                           shall commence on the Effective Date and shall continue until the four-year anniversary of the \
+                           Effective Date.";
+        assert_eq!(key_terms(anniversary).expiration_date.map(|t| t.value).as_deref(), Some("3/27/21"));
+        let third = "This Agreement is effective as of September 21, 1998 (the \"Effective Date\").\n\nThis Agreement \
+                     will terminate on the third (3rd) anniversary of the Effective Date.";
+        assert_eq!(key_terms(third).expiration_date.map(|t| t.value).as_deref(), Some("9/21/01"));
+        let dated = "This Agreement is made on January 5, 2004.\n\nThis Agreement shall continue until December 31, \
+                     2006 and thereafter until terminated.";
+        assert_eq!(key_terms(dated).expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
     }
 
     #[test]
