@@ -171,6 +171,7 @@ fn expiration_date(
                 "ends at",
                 "conclude on",
                 "concludes on",
+                "concluding",
                 "extended to",
                 "through",
             ]
@@ -180,7 +181,7 @@ fn expiration_date(
     if let Some((s, e, v)) = stated {
         return Some(Term { value: v.clone(), start: *s, end: *e });
     }
-    if let Some(end) = effective.and_then(|effective| anniversary_end(effective, sentences)) {
+    if let Some(end) = effective.and_then(|effective| end_from_effective_date(effective, sentences)) {
         return Some(end);
     }
     if let (Some(effective), Some(term)) = (effective, initial_term) {
@@ -207,35 +208,48 @@ fn expiration_date(
         .map(|s| Term { value: "perpetual".into(), start: s.start, end: s.end })
 }
 
-/// The term's end stated as an anniversary of the effective date ("shall terminate on the
-/// third anniversary of the Effective Date", "until the four-year anniversary of the
-/// Effective Date"): the effective date plus that many years.
-fn anniversary_end(effective: &Term, sentences: &[Sentence]) -> Option<Term> {
-    static ANNIVERSARY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let pattern = ANNIVERSARY
+/// The term's end stated from the effective date ("shall terminate on the third anniversary
+/// of the Effective Date", "until the four-year anniversary of the Effective Date", "ending
+/// on the tenth (10th) anniversary thereof", "shall terminate on the date three (3) years
+/// from the Effective Date"): the effective date plus that many years or months.
+fn end_from_effective_date(effective: &Term, sentences: &[Sentence]) -> Option<Term> {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let pattern = PATTERN
         .get_or_init(|| {
-            regex::Regex::new(
-                r"(?:end|expire|terminate|until|conclude)s?\b[^.;]{0,40}?\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?(?:[- ]years?)?(?: \(\d{1,2}(?:st|nd|rd|th)?\))? anniversary of the (?:effective date|date (?:hereof|of this agreement))",
-            )
+            let count = r"(?P<count>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?";
+            let anniversary = r"(?:[- ]years?)?(?: \(\d{1,2}(?:st|nd|rd|th)?\))? anniversary (?:of the (?:effective date|date (?:hereof|of this agreement))|thereof)";
+            let period = r"(?: \(\d{1,3}\))? (?P<unit>years?|months?) (?:from|after) the effective date";
+            regex::Regex::new(&format!(
+                r"(?:end|expir|terminat|until|conclud)\w*\b[^.;]{{0,40}}?\b{count}(?:{anniversary}|{period})"
+            ))
             .ok()
         })
         .as_ref()?;
-    const WORDS: [&str; 10] =
+    const ORDINALS: [&str; 10] =
         ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
     const NUMBERS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     sentences.iter().filter(|s| s.has(&["term", "agreement"])).find_map(|s| {
         let found = pattern.captures(&s.lower)?;
-        let count = found.get(1)?.as_str();
-        let years = WORDS
+        // The agreement's or its term's end, not a period's ("… in any three full month
+        // period ending 18 months after the Effective Date").
+        let whole = found.get(0)?;
+        let before = &s.lower[crate::floor_boundary(&s.lower, whole.start().saturating_sub(30))..whole.start()];
+        if before.contains("period") {
+            return None;
+        }
+        let count = found.name("count")?.as_str();
+        let count = ORDINALS
             .iter()
             .chain(&NUMBERS)
             .position(|w| *w == count)
             .map(|i| i % 10 + 1)
             .or_else(|| count.parse::<usize>().ok())
-            .filter(|y| (1..=99).contains(y))?;
-        let whole = found.get(0)?;
+            .filter(|n| (1..=99).contains(n))?;
+        let months = found.name("unit").is_some_and(|unit| unit.as_str().starts_with("month"));
         let (start, end) = (s.start + whole.start(), s.start + whole.end());
-        let period = Period { value: format!("{years} years"), days: 365 * years as u32, start, end };
+        let (value, days) =
+            if months { (format!("{count} months"), 30 * count) } else { (format!("{count} years"), 365 * count) };
+        let period = Period { value, days: u32::try_from(days).ok()?, start, end };
         Some(Term { value: add_period(&effective.value, &period)?, start, end })
     })
 }
@@ -834,6 +848,19 @@ mod tests {
         let third = "This Agreement is effective as of September 21, 1998 (the \"Effective Date\").\n\nThis Agreement \
                      will terminate on the third (3rd) anniversary of the Effective Date.";
         assert_eq!(key_terms(third).expiration_date.map(|t| t.value).as_deref(), Some("9/21/01"));
+        let thereof = "This Agreement is effective as of March 27, 2019 (the \"Effective Date\").\n\nThe Agreement shall \
+                       have an initial term of ten (10) years commencing from the Effective Date and ending on the tenth \
+                       (10th) anniversary thereof.";
+        assert_eq!(key_terms(thereof).expiration_date.map(|t| t.value).as_deref(), Some("3/27/29"));
+        let from =
+            "This Agreement is effective as of September 4, 2014 (the \"Effective Date\").\n\nUnless terminated \
+                    earlier, this Agreement shall terminate on the date three (3) years from the Effective Date.";
+        assert_eq!(key_terms(from).expiration_date.map(|t| t.value).as_deref(), Some("9/4/17"));
+        let volume =
+            "This Agreement is effective as of April 27, 1999 (the \"Effective Date\").\n\nBuyer may end this \
+                      Agreement if fewer than 1,000 packages ship in any three (3) full month period ending 18 months \
+                      after the Effective Date.";
+        assert_eq!(key_terms(volume).expiration_date, None, "a period's end, not the agreement's");
         let dated = "This Agreement is made on January 5, 2004.\n\nThis Agreement shall continue until December 31, \
                      2006 and thereafter until terminated.";
         assert_eq!(key_terms(dated).expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
