@@ -695,28 +695,85 @@ const CANADIAN_PROVINCES: [&str; 6] = ["Ontario", "British Columbia", "Quebec", 
 
 /// The jurisdiction after "laws of" in a governing-law sentence.
 fn governing_law(text: &str) -> Option<Term> {
-    let lower = text.to_lowercase();
-    let mut search = 0;
-    while let Some(found) = lower[search..].find("laws of") {
-        let at = search + found;
-        search = at + 7;
-        let window = lower_window(text, at.saturating_sub(200), at);
-        if !(window.contains("governed") || window.contains("construed") || window.contains("governing law")) {
+    static LAWS_OF: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    // "laws of", "law of", "laws in", however spaced; "English law", "PRC Law".
+    let laws_of = LAWS_OF
+        .get_or_init(|| regex::Regex::new(r"(?i)\blaws?\s+(?:of|in)\s+|\b(?:english|prc)\s+laws?\b").ok())
+        .as_ref()?;
+    for found in laws_of.find_iter(text) {
+        let before = lower_window(text, found.start().saturating_sub(200), found.start());
+        let after = lower_window(text, found.end(), (found.end() + 120).min(text.len()));
+        let chosen = ["governed", "construed", "governing law", "interpreted", "controlled by", "enforced"]
+            .iter()
+            .any(|cue| before.contains(cue))
+            || ["shall govern", "will govern", "shall apply to the agreement", "shall apply to this agreement"]
+                .iter()
+                .any(|cue| after.contains(cue));
+        if !chosen {
             continue;
         }
-        let mut rest_start = at + "laws of".len();
-        let mut rest = &text[rest_start..];
-        for prefix in [" the", " State of", " state of", " Commonwealth of", " Province of", " province of"] {
-            if let Some(stripped) = rest.strip_prefix(prefix) {
-                rest_start += prefix.len();
-                rest = stripped;
+        let matched = found.as_str().to_lowercase();
+        if matched.starts_with("english") {
+            return Some(Term { value: "England".into(), start: found.start(), end: found.start() + "english".len() });
+        }
+        if matched.starts_with("prc") {
+            return Some(Term {
+                value: "People's Republic of China".into(),
+                start: found.start(),
+                end: found.start() + 3,
+            });
+        }
+        let (start, name) = named_jurisdiction(text, found.end())?;
+        // "the laws of the United States of America and of the Commonwealth of Pennsylvania":
+        // the state is the choice (federal law applies anyway).
+        if name.eq_ignore_ascii_case("United States") || name.eq_ignore_ascii_case("United States of America") {
+            let tail = lower_window(text, start + name.len(), (start + name.len() + 60).min(text.len()));
+            if let Some(of) = ["of the state of", "the state of", "of the commonwealth of"]
+                .iter()
+                .find_map(|cue| tail.find(cue).map(|i| i + cue.len()))
+            {
+                if let Some(state) = named_jurisdiction(text, start + name.len() + of) {
+                    return Some(jurisdiction_term(state));
+                }
             }
         }
-        let (start, name) = jurisdiction(text, rest_start)?;
-        let value = if CANADIAN_PROVINCES.contains(&name.as_str()) { format!("{name}, Canada") } else { name.clone() };
-        return Some(Term { value, start, end: start + name.len() });
+        return Some(jurisdiction_term((start, name)));
     }
     None
+}
+
+fn jurisdiction_term((start, name): (usize, String)) -> Term {
+    let end = start + name.len();
+    let value = match name.as_str() {
+        "PRC" => "People's Republic of China".to_owned(),
+        _ if CANADIAN_PROVINCES.contains(&name.as_str()) => format!("{name}, Canada"),
+        _ => name,
+    };
+    Term { value, start, end }
+}
+
+/// The jurisdiction named from `from` on, past "the", "State of", "Commonwealth of",
+/// "Province of" (in any case and spacing).
+fn named_jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
+    let mut rest_start = from;
+    loop {
+        let rest = &text[rest_start..];
+        let trimmed = rest.trim_start();
+        let lead = rest.len() - trimmed.len();
+        let words: Vec<&str> = trimmed.splitn(3, char::is_whitespace).collect();
+        let first = words.first().map(|w| w.to_ascii_lowercase()).unwrap_or_default();
+        let second = words.get(1).map(|w| w.to_ascii_lowercase()).unwrap_or_default();
+        if first == "the" {
+            rest_start += lead + 3;
+        } else if ["state", "commonwealth", "province"].contains(&first.as_str()) && second == "of" {
+            let after_first = &trimmed[first.len()..];
+            let of_at = after_first.find(|c: char| !c.is_whitespace()).unwrap_or(0);
+            rest_start += lead + first.len() + of_at + 2;
+        } else {
+            break;
+        }
+    }
+    jurisdiction(text, rest_start)
 }
 
 /// Capitalised words (joined by "of", "and" or "'s") from `from`.
@@ -727,8 +784,25 @@ fn jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
     let mut words: Vec<&str> = Vec::new();
     for word in trimmed.split_whitespace() {
         let clean = word.trim_end_matches([',', '.', ';', ')', ':']);
-        let capital = clean.chars().next().is_some_and(char::is_uppercase);
-        let joiner = matches!(clean, "of" | "and") && !words.is_empty();
+        // Words of an all-capitals sentence that follow the name ("… OF THE STATE OF NEW YORK
+        // WITHOUT REGARD TO …") are not part of it.
+        let capital = clean.chars().next().is_some_and(char::is_uppercase)
+            && ![
+                "WITHOUT",
+                "APPLICABLE",
+                "EXCLUDING",
+                "EXCEPT",
+                "GIVING",
+                "AS",
+                "IN",
+                "TO",
+                "FOR",
+                "THAT",
+                "WHICH",
+                "REGARDLESS",
+            ]
+            .contains(&clean);
+        let joiner = matches!(clean, "of" | "and" | "OF" | "AND") && !words.is_empty();
         if capital || joiner {
             words.push(clean);
             if clean.len() != word.len() {
@@ -959,12 +1033,28 @@ mod tests {
                 "governed by and construed under the laws of the People's Republic of China.",
                 "People's Republic of China",
             ),
+            ("shall be interpreted under the                   laws of the State of Nevada.", "Nevada"),
+            ("shall be governed by the law of the State of New York.", "New York"),
+            ("governed by and in accordance with the laws in the State of Washington.", "Washington"),
+            ("The laws of California shall govern the construction of the Agreement.", "California"),
+            ("This Agreement is governed by English law.", "England"),
+            ("shall be governed by the laws of PRC.", "People's Republic of China"),
+            ("SHALL BE GOVERNED BY THE LAWS OF THE STATE OF NEW YORK WITHOUT REGARD TO CONFLICTS", "NEW YORK"),
+            ("GOVERNED BY THE INTERNAL LAWS OF THE COMMONWEALTH OF PENNSYLVANIA WITHOUT GIVING EFFECT", "PENNSYLVANIA"),
+            (
+                "shall be governed by the laws of the United States of America and of the Commonwealth of Pennsylvania.",
+                "Pennsylvania",
+            ),
         ];
         for (text, expected) in cases {
             let term = governing_law(text).expect(text);
             assert_eq!(term.value, expected);
-            assert!(text[term.start..term.end].starts_with(expected.split(',').next().unwrap_or_default()));
+            let named = expected.split(',').next().unwrap_or_default();
+            // (Offsets are of the words read: "English" for England, "PRC" for China.)
+            assert!(!text.contains(named) || text[term.start..term.end].starts_with(named), "{text}");
+            assert!(term.end > term.start);
         }
         assert!(governing_law("The laws of physics apply.").is_none());
+        assert!(governing_law("Acme, Inc., a corporation organized under the laws of Delaware, and Beta").is_none());
     }
 }
