@@ -228,7 +228,9 @@ fn end_from_effective_date(effective: &Term, sentences: &[Sentence]) -> Option<T
     const ORDINALS: [&str; 10] =
         ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
     const NUMBERS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
-    sentences.iter().filter(|s| s.has(&["term", "agreement"])).find_map(|s| {
+    // (The literal test first: the pattern is slow to run on every sentence.)
+    let relative = ["anniversary", "from the effective date", "after the effective date"];
+    sentences.iter().filter(|s| s.has(&relative) && s.has(&["term", "agreement"])).find_map(|s| {
         let found = pattern.captures(&s.lower)?;
         // The agreement's or its term's end, not a period's ("… in any three full month
         // period ending 18 months after the Effective Date").
@@ -573,6 +575,37 @@ pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
     let end_of = |i: usize| words[i].0 + words[i].1.trim_end_matches([',', '.', ')', ';']).len();
     for i in 0..words.len() {
         let w = |k: usize| words.get(i + k).map(|(_, w)| *w).unwrap_or("");
+        // CUAD's text often splits an ordinal's suffix ("15t h day of January 2018",
+        // "November 19t h, 2012"): the day, and how many words it took.
+        let split_day = |k: usize| {
+            let (first, second) = (w(k), w(k + 1).trim_end_matches([',', '.']));
+            match (first.chars().last(), second) {
+                (Some('t'), "h") | (Some('s'), "t") | (Some('n' | 'r'), "d") => {
+                    day_of(&format!("{first}{second}")).map(|d| (d, 2))
+                }
+                _ => day_of(first).map(|d| (d, 1)),
+            }
+        };
+        // Month D,YYYY (no space after the comma)
+        if let (Some(m), Some((d, y))) = (month_of(w(0)), w(1).split_once(',')) {
+            if let (Some(d), Some(y)) = (day_of(d), year_of(y)) {
+                out.push((words[i].0, end_of(i + 1), format(m, d, y)));
+                continue;
+            }
+        }
+        // Month Dt h, YYYY and Dt h day of Month, YYYY
+        if let Some((d, 2)) = split_day(0) {
+            if w(2).eq_ignore_ascii_case("day") && w(3).eq_ignore_ascii_case("of") {
+                if let (Some(m), Some(y)) = (month_of(w(4)), year_of(w(5))) {
+                    out.push((words[i].0, end_of(i + 5), format(m, d, y)));
+                    continue;
+                }
+            }
+        }
+        if let (Some(m), Some((d, 2)), Some(y)) = (month_of(w(0)), split_day(1), year_of(w(3))) {
+            out.push((words[i].0, end_of(i + 3), format(m, d, y)));
+            continue;
+        }
         // Month D, YYYY
         if let (Some(m), Some(d), Some(y)) = (month_of(w(0)), day_of(w(1)), year_of(w(2))) {
             out.push((words[i].0, end_of(i + 2), format(m, d, y)));
@@ -843,6 +876,11 @@ mod tests {
                     April 15 , 2010, start: 04-01-06; not section 1-2-3.";
         let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
         assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05", "4/15/10", "4/1/06"]);
+        // As CUAD's text often has them: an ordinal's suffix split off, no space after a comma.
+        let split =
+            "made this 15t h day of January 2018, amended November 19t h, 2012 and May 3,2006; 21s t day of May, 1999";
+        let values: Vec<String> = find_dates(split).into_iter().map(|d| d.2).collect();
+        assert_eq!(values, ["1/15/18", "11/19/12", "5/3/06", "5/21/99"]);
     }
 
     #[test]
