@@ -554,6 +554,21 @@ fn wording_hits(
         .collect()
 }
 
+/// Categories that make sense only beside another: (category, any of these). On the 325
+/// training contracts an exception to a competitive restriction comes with a non-compete,
+/// exclusivity or customer no-solicit in 53 of 54, and a change-of-control clause with an
+/// anti-assignment clause in 80 of 81 (it is most often what lets a merger count as an
+/// assignment); 5-fold cross-validated Change of Control presence F1 0.647 → 0.659. Tried and
+/// left out: gates that held on the training part but are no rule of contracts (price
+/// restrictions only beside a renewal term, 11 of 11: 0.35 → 0.42; source code escrow only
+/// beside a cap, 9 of 9) would hide a real clause in a contract that lacks the other; gating
+/// licence categories on a licence grant, and uncapped liability on a cap, changed nothing;
+/// most favoured nation or an irrevocable licence only beside anti-assignment lost 0.02–0.03.
+const PREREQUISITES: &[(&str, &[&str])] = &[
+    ("Competitive Restriction Exception", &["Non-Compete", "Exclusivity", "No-Solicit of Customers"]),
+    ("Change of Control", &["Anti-Assignment"]),
+];
+
 /// Categories decided by their wording rules alone (the model is not asked).
 fn ruled_categories() -> [bool; CATEGORIES.len()] {
     let mut ruled = [false; CATEGORIES.len()];
@@ -748,16 +763,12 @@ impl Model {
                 }
             })
             .collect();
-        // An exception to a competitive restriction needs a restriction (in 53 of the 54
-        // training contracts that have one, CUAD also marks a non-compete, exclusivity or
-        // customer no-solicit).
         let index_of = |name: &str| CATEGORIES.iter().position(|c| *c == name);
-        if let Some(exception) = index_of("Competitive Restriction Exception") {
-            let restricted = ["Non-Compete", "Exclusivity", "No-Solicit of Customers"]
-                .iter()
-                .filter_map(|name| index_of(name))
-                .any(|c| present[c]);
-            present[exception] &= restricted;
+        for (category, needs) in PREREQUISITES {
+            if let Some(c) = index_of(category) {
+                let met = needs.iter().filter_map(|name| index_of(name)).any(|n| present[n]);
+                present[c] &= met;
+            }
         }
         present
     }
@@ -1410,7 +1421,7 @@ mod tests {
     }
 
     #[test]
-    fn an_exception_to_a_restriction_needs_a_restriction() {
+    fn a_category_that_needs_another_is_not_reported_alone() {
         let index_of = |name: &str| CATEGORIES.iter().position(|c| *c == name).expect("category");
         let text = "Nothing in this Agreement prevents the Supplier from selling to others.";
         let found_with = |biased: &[&str]| -> Vec<&'static str> {
@@ -1425,6 +1436,9 @@ mod tests {
             found_with(&["Competitive Restriction Exception", "Exclusivity"]),
             ["Exclusivity", "Competitive Restriction Exception"]
         );
+        // A change of control clause likewise comes with an anti-assignment clause.
+        assert!(found_with(&["Change of Control"]).is_empty());
+        assert_eq!(found_with(&["Change of Control", "Anti-Assignment"]), ["Change of Control", "Anti-Assignment"]);
     }
 
     #[test]
