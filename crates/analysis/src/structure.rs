@@ -211,6 +211,13 @@ fn leading_number(line: &str) -> Option<(String, &str)> {
     None
 }
 
+/// "A. Definitions": a capital letter numbering a heading.
+fn lettered_heading(line: &str) -> Option<(String, &str)> {
+    let mut chars = line.chars();
+    let letter = chars.next().filter(char::is_ascii_uppercase)?;
+    line[1..].starts_with(". ").then(|| (letter.to_string(), &line[2..]))
+}
+
 /// The heading after a number: a short title ending at the first full stop, or a short line.
 fn heading_of(rest: &str) -> Option<String> {
     let rest = rest.trim_start_matches([' ', '\t', '.', ':', '-', '–']).trim();
@@ -252,7 +259,15 @@ fn sections(lines: &[(usize, &str)]) -> Vec<Section> {
     lines
         .iter()
         .filter_map(|(start, line)| {
-            let (number, rest) = leading_number(line)?;
+            // A Markdown heading ("### 1. Account Controls.", "## A. Definitions") numbers a
+            // section as the same line would without its hashes; a lettered one counts there.
+            let markdown = line.trim_start_matches('#');
+            let (number, rest) = if markdown.len() < line.len() && markdown.starts_with(' ') {
+                let markdown = markdown.trim_start();
+                leading_number(markdown).or_else(|| lettered_heading(markdown))?
+            } else {
+                leading_number(line)?
+            };
             Some(Section { number, heading: heading_of(rest), start: *start, end: start + line.len() })
         })
         .collect()
@@ -451,6 +466,18 @@ mod tests {
         for at in &products.uses {
             assert_eq!(&CONTRACT[*at..*at + "Products".len()], "Products");
         }
+    }
+
+    #[test]
+    fn markdown_headings_number_sections() {
+        let text = "# Terms of Service\n\n## A. Definitions\n\nShort text.\n\n### 1. Account Controls.\n\nUsers.\n\n\
+                    #hashtag 2. not a heading\n";
+        let sections: Vec<(String, Option<String>)> =
+            structure(text).sections.into_iter().map(|s| (s.number, s.heading)).collect();
+        assert_eq!(
+            sections,
+            [("A".to_owned(), Some("Definitions".to_owned())), ("1".to_owned(), Some("Account Controls".to_owned()))]
+        );
     }
 
     #[test]
