@@ -451,8 +451,8 @@ fn venue(text: &str, sentences: &[Sentence]) -> Option<Term> {
                     rest_start += prefix.len();
                 }
             }
-            if let Some((start, name)) = jurisdiction(text, rest_start) {
-                return Some(Term { end: start + name.len(), value: name, start });
+            if let Some((start, end, name)) = jurisdiction(text, rest_start) {
+                return Some(Term { end, value: name, start });
             }
         }
     }
@@ -756,27 +756,28 @@ fn governing_law(text: &str) -> Option<Term> {
                 end: found.start() + 3,
             });
         }
-        let (start, name) = named_jurisdiction(text, found.end())?;
+        let Some((start, end, name)) = named_jurisdiction(text, found.end()) else { continue };
         // "the laws of the United States of America and of the Commonwealth of Pennsylvania":
         // the state is the choice (federal law applies anyway).
         if name.eq_ignore_ascii_case("United States") || name.eq_ignore_ascii_case("United States of America") {
-            let tail = lower_window(text, start + name.len(), (start + name.len() + 60).min(text.len()));
+            // ASCII lower case keeps byte offsets, so a cue found in it is where it is in `text`.
+            let after_name = end;
+            let tail = text[after_name..crate::floor_boundary(text, after_name + 60)].to_ascii_lowercase();
             if let Some(of) = ["of the state of", "the state of", "of the commonwealth of"]
                 .iter()
                 .find_map(|cue| tail.find(cue).map(|i| i + cue.len()))
             {
-                if let Some(state) = named_jurisdiction(text, start + name.len() + of) {
+                if let Some(state) = named_jurisdiction(text, after_name + of) {
                     return Some(jurisdiction_term(state));
                 }
             }
         }
-        return Some(jurisdiction_term((start, name)));
+        return Some(jurisdiction_term((start, end, name)));
     }
     None
 }
 
-fn jurisdiction_term((start, name): (usize, String)) -> Term {
-    let end = start + name.len();
+fn jurisdiction_term((start, end, name): (usize, usize, String)) -> Term {
     let value = match name.as_str() {
         "PRC" => "People's Republic of China".to_owned(),
         _ if CANADIAN_PROVINCES.contains(&name.as_str()) => format!("{name}, Canada"),
@@ -787,7 +788,7 @@ fn jurisdiction_term((start, name): (usize, String)) -> Term {
 
 /// The jurisdiction named from `from` on, past "the", "State of", "Commonwealth of",
 /// "Province of" (in any case and spacing).
-fn named_jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
+fn named_jurisdiction(text: &str, from: usize) -> Option<(usize, usize, String)> {
     let mut rest_start = from;
     loop {
         let rest = &text[rest_start..];
@@ -809,13 +810,15 @@ fn named_jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
     jurisdiction(text, rest_start)
 }
 
-/// Capitalised words (joined by "of", "and" or "'s") from `from`.
-fn jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
+/// Capitalised words (joined by "of", "and" or "'s") from `from`: where they start and end
+/// in `text`, and the name with single spaces.
+fn jurisdiction(text: &str, from: usize) -> Option<(usize, usize, String)> {
     let rest = &text[from..];
     let trimmed = rest.trim_start();
     let start = from + (rest.len() - trimmed.len());
-    let mut words: Vec<&str> = Vec::new();
-    for word in trimmed.split_whitespace() {
+    // Each word with its offset in `trimmed` (a name may be spaced or broken over lines).
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    for (at, word) in words_with_offsets(&trimmed[..crate::floor_boundary(trimmed, 240)]) {
         let clean = word.trim_end_matches([',', '.', ';', ')', ':']);
         // Words of an all-capitals sentence that follow the name ("… OF THE STATE OF NEW YORK
         // WITHOUT REGARD TO …") are not part of it.
@@ -837,7 +840,7 @@ fn jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
             .contains(&clean);
         let joiner = matches!(clean, "of" | "and" | "OF" | "AND") && !words.is_empty();
         if capital || joiner {
-            words.push(clean);
+            words.push((at, clean));
             if clean.len() != word.len() {
                 break; // punctuation ends the name
             }
@@ -848,10 +851,12 @@ fn jurisdiction(text: &str, from: usize) -> Option<(usize, String)> {
             break;
         }
     }
-    while words.last().is_some_and(|w| matches!(*w, "of" | "and")) {
+    while words.last().is_some_and(|(_, w)| matches!(*w, "of" | "and" | "OF" | "AND")) {
         words.pop();
     }
-    (!words.is_empty()).then(|| (start, words.join(" ")))
+    let (last_at, last) = words.last()?;
+    let name = words.iter().map(|(_, w)| *w).collect::<Vec<_>>().join(" ");
+    Some((start, start + last_at + last.len(), name))
 }
 
 /// Normalises a value for comparison (case, punctuation, "the", "State of").
@@ -1072,6 +1077,7 @@ mod tests {
                 "People's Republic of China",
             ),
             ("shall be interpreted under the                   laws of the State of Nevada.", "Nevada"),
+            ("governed by the laws of the State of North\u{a0}Carolina\u{a0}and the", "North Carolina"),
             ("shall be governed by the law of the State of New York.", "New York"),
             ("governed by and in accordance with the laws in the State of Washington.", "Washington"),
             ("The laws of California shall govern the construction of the Agreement.", "California"),
