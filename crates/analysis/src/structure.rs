@@ -213,8 +213,7 @@ fn leading_number(line: &str) -> Option<(String, &str)> {
 
 /// "A. Definitions": a capital letter numbering a heading.
 fn lettered_heading(line: &str) -> Option<(String, &str)> {
-    let mut chars = line.chars();
-    let letter = chars.next().filter(char::is_ascii_uppercase)?;
+    let letter = line.chars().next().filter(char::is_ascii_uppercase)?;
     line[1..].starts_with(". ").then(|| (letter.to_string(), &line[2..]))
 }
 
