@@ -53,9 +53,12 @@ fn inline_html(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut at = 0;
+    // Once a comment is found unclosed, no later one can close: not searching again keeps a
+    // file of many "<!--" linear.
+    let mut comments_can_close = true;
     while let Some(offset) = text.get(at..).and_then(|rest| rest.find('<')) {
         let start = at + offset;
-        match markup_end(bytes, start) {
+        match markup_end(bytes, start, &mut comments_can_close) {
             Some(end) => {
                 out.push((start, end));
                 at = end;
@@ -67,10 +70,17 @@ fn inline_html(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// End (exclusive) of the HTML tag or comment starting at `start` (a `<`), if it is one.
-fn markup_end(bytes: &[u8], start: usize) -> Option<usize> {
+/// `comments_can_close` turns false when a comment has no end.
+fn markup_end(bytes: &[u8], start: usize, comments_can_close: &mut bool) -> Option<usize> {
     let rest = &bytes[start..];
     if rest.starts_with(b"<!--") {
-        let close = rest[4..].windows(3).position(|w| w == b"-->")?;
+        if !*comments_can_close {
+            return None;
+        }
+        let Some(close) = rest[4..].windows(3).position(|w| w == b"-->") else {
+            *comments_can_close = false;
+            return None;
+        };
         return Some(start + 4 + close + 3);
     }
     let mut at = start + 1;
@@ -126,6 +136,14 @@ mod tests {
         ] {
             assert_eq!(blank_inline_html(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn many_unclosed_comments_are_read_in_one_pass() {
+        // Searching for "-->" from each of them again would take quadratic time.
+        let text = "<!-- ".repeat(100_000);
+        assert_eq!(blank_inline_html(&text), None);
+        assert_eq!(strip_inline_html(&text), text);
     }
 
     #[test]
