@@ -63,7 +63,22 @@ pub static BUILT_IN_MODEL: &[u8] = include_bytes!("../../../models/clauses.bin")
 /// Matched on lower-cased text.
 pub const PHRASES: &[(&str, &[&str])] = &[
     ("Non-Disparagement", &["disparag"]),
-    ("Liquidated Damages", &["liquidated damages"]),
+    (
+        // CUAD's definition takes in a fee owed upon termination as well as damages for breach:
+        // with these, 5-fold cross-validated presence F1 0.687 → 0.805 (31 found of 40, 6 false).
+        "Liquidated Damages",
+        &[
+            "liquidated damages",
+            "termination fee",
+            "termination payment",
+            "pay a penalty",
+            "payment penalties",
+            "penalty of",
+            "penalty equal",
+            "as a penalty",
+            "buyout payment",
+        ],
+    ),
     ("Source Code Escrow", &["source code escrow", "escrow agent", "deposit the source code"]),
     (
         "Most Favored Nation",
@@ -125,10 +140,11 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         // "no third-party beneficiaries, except …": CUAD marks the exceptions, not the bare
-        // disclaimer.
+        // disclaimer. ("for the benefit of any third party", once a cue here, is mostly a
+        // restriction on use: without it 20 false presences instead of 25, none lost.)
         category: "Third Party Beneficiary",
         all: &[
-            r"third[- ]part(y|ies) beneficiar|confer[^.]{0,80}upon any (person|party|third)|benefit of any (person|third)",
+            r"third[- ]part(y|ies) beneficiar|confer[^.]{0,80}upon any (person|party|third)",
             r"\bexcept\b|\bother than (its |their )?(affiliates|indemnified|permitted)|notwithstanding|provided,? however|\bsave\b|\bexcluding\b",
         ],
         none: &[],
@@ -142,10 +158,12 @@ pub const RULES: &[Rule] = &[
         none: &[r"\bno (\w+ )?third|\bnot (be )?(an? )?(intended )?third|\bnothing\b"],
     },
     Rule {
-        // The licensor grants for itself and its affiliates (or makes them grant).
+        // The licensor grants for itself and its affiliates (or makes them grant, or obtains
+        // the grant from them; "as representative of the other members of its Group" added
+        // 2 of 11 contracts at no false presence).
         category: "Affiliate License-Licensor",
         all: &[
-            r"(on behalf of|for) itself and (its|the other members of|all other members of)|cause (its|each of its|the other members of|each member of)[^.]{0,40}(affiliates|group|subsidiaries)[^.]{0,20} to (grant|license)|(and|or) (its|their) (respective )?affiliates[^.]{0,60}hereby grants?|owned or controlled by (\w+ )?(or|and) (its|their) (respective )?affiliates",
+            r"(on behalf of|for) itself and (as representative of )?(its|the other members of|all other members of)|obtain from (your|its|their) (respective )?affiliates|cause (its|each of its|the other members of|each member of)[^.]{0,40}(affiliates|group|subsidiaries)[^.]{0,20} to (grant|license)|(and|or) (its|their) (respective )?affiliates[^.]{0,60}hereby grants?|owned or controlled by (\w+ )?(or|and) (its|their) (respective )?affiliates",
             r"licen[cs]e|grant",
         ],
         none: &[],
@@ -244,7 +262,22 @@ const HEADINGS: &[(&str, &[&str])] = &[
     ("Change of Control", &["change of control", "change in control"]),
     ("Third Party Beneficiary", &["third party beneficiar", "third-party beneficiar"]),
     ("Source Code Escrow", &["escrow"]),
-    ("Liquidated Damages", &["liquidated damages"]),
+    (
+        // CUAD's definition takes in a fee owed upon termination as well as damages for breach:
+        // with these, 5-fold cross-validated presence F1 0.687 → 0.805 (31 found of 40, 6 false).
+        "Liquidated Damages",
+        &[
+            "liquidated damages",
+            "termination fee",
+            "termination payment",
+            "pay a penalty",
+            "payment penalties",
+            "penalty of",
+            "penalty equal",
+            "as a penalty",
+            "buyout payment",
+        ],
+    ),
     ("Non-Disparagement", &["disparage"]),
     ("Covenant Not to Sue", &["covenant not to sue"]),
 ];
@@ -1238,6 +1271,37 @@ mod tests {
             ),
             ["Affiliate License-Licensor"]
         );
+        assert_eq!(
+            found(
+                "SpinCo, for itself and as representative of all other members of the SpinCo Group, hereby grants to \
+                 RemainCo a perpetual license to use the Shared Library Materials."
+            ),
+            ["Affiliate License-Licensor"]
+        );
+        assert_eq!(
+            found("You hereby grant to us (and agree to obtain from your affiliates) a perpetual right to use any such ideas."),
+            ["Affiliate License-Licensor"]
+        );
+        // Materials kept from the benefit of a third party name no beneficiary, whatever the exception.
+        assert!(found(
+            "The Materials will not be used or delivered to or for the benefit of any third party, except as set \
+             out in Section 4."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_fee_owed_upon_termination_is_liquidated_damages_as_cuad_defines_them() {
+        for clause in [
+            "If the BSP terminates under clause 14.3 the BSP will pay Datec the Termination Fee.",
+            "For each Default Month, the Party in default shall pay a penalty equal to five times the yield.",
+            "If the defect rate exceeds 2%, a penalty of 1% will be applied to the Work Center's charges.",
+            "Either party may make a contract buyout payment of $50,000 upon a change of control.",
+        ] {
+            assert_eq!(cited_by_wording(clause, "Liquidated Damages"), [clause], "{clause}");
+        }
+        assert!(cited_by_wording("Either party may terminate this Agreement without penalty.", "Liquidated Damages")
+            .is_empty());
     }
 
     #[test]
