@@ -62,7 +62,23 @@ pub static BUILT_IN_MODEL: &[u8] = include_bytes!("../../../models/clauses.bin")
 /// that is specific to the category but too rare in the training data for the model to learn.
 /// Matched on lower-cased text.
 pub const PHRASES: &[(&str, &[&str])] = &[
-    ("Non-Disparagement", &["disparag"]),
+    (
+        // Disparaging by word or by conduct: "refrain from any practice injurious to … the goodwill".
+        "Non-Disparagement",
+        &[
+            "disparag",
+            "harmful to…goodwill",
+            "harmful to…reputation",
+            "injurious to…goodwill",
+            "injurious to…reputation",
+            "prejudicial to…goodwill",
+            "prejudicial to…reputation",
+            "detrimental to…goodwill",
+            "detrimental to…reputation",
+            "detrimental to…image",
+            "damaging to…reputation",
+        ],
+    ),
     (
         // CUAD's definition takes in a fee owed upon termination as well as damages for breach:
         // with these, 5-fold cross-validated presence F1 0.687 → 0.805 (31 found of 40, 6 false).
@@ -1295,6 +1311,15 @@ mod tests {
              out in Section 4."
         )
         .is_empty());
+    }
+
+    #[test]
+    fn conduct_harmful_to_the_other_sides_goodwill_is_disparagement() {
+        let clause = "Franchisee agrees to refrain from any business or advertising practice which may be \
+                      injurious to the business of Pretzel Time and the goodwill associated with the Marks.";
+        assert_eq!(cited_by_wording(clause, "Non-Disparagement"), [clause]);
+        let neutral = "All goodwill arising from the use of the Marks inures to the benefit of Licensor.";
+        assert!(cited_by_wording(neutral, "Non-Disparagement").is_empty());
     }
 
     #[test]
