@@ -130,7 +130,23 @@ pub const PHRASES: &[(&str, &[&str])] = &[
         &["minimum purchase", "minimum order", "minimum quantit", "minimum commitment", "minimum annual"],
     ),
     ("Joint IP Ownership", &["jointly own", "joint ownership", "owned jointly", "co-own"]),
-    ("Covenant Not to Sue", &["covenants not to sue", "covenant not to sue", "agrees not to sue", "not to challenge"]),
+    (
+        // Not to sue, nor to contest or challenge the other side's title, marks or patents.
+        "Covenant Not to Sue",
+        &[
+            "covenants not to sue",
+            "covenant not to sue",
+            "agrees not to sue",
+            "not to challenge",
+            "not challenge",
+            "never contest",
+            "not contest…ownership",
+            "not contest…title",
+            "not contest…validity",
+            "directly or indirectly challenge",
+            "contests or challenges",
+        ],
+    ),
 ];
 
 /// Wording rules for categories the model cannot learn from a dozen examples, each chosen on
@@ -1311,6 +1327,19 @@ mod tests {
              out in Section 4."
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_promise_not_to_contest_the_other_sides_rights_is_a_covenant_not_to_sue() {
+        for clause in [
+            "Licensee shall not challenge the validity of the Licensed Patents.",
+            "ISO agrees to never contest the ownership of these marks.",
+            "Distributor shall not contest the ownership by Rubicon of any of the foregoing.",
+        ] {
+            assert_eq!(cited_by_wording(clause, "Covenant Not to Sue"), [clause], "{clause}");
+        }
+        let invoice = "TAG pays the portion of any invoice that it does not contest within ten days.";
+        assert!(cited_by_wording(invoice, "Covenant Not to Sue").is_empty());
     }
 
     #[test]
