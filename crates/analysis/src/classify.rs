@@ -123,13 +123,18 @@ pub const PHRASES: &[(&str, &[&str])] = &[
             "right of first negotiation",
             "first right to",
             "first right of",
+            "a first right",
+            "shall first offer",
         ],
     ),
     (
         "Minimum Commitment",
         &["minimum purchase", "minimum order", "minimum quantit", "minimum commitment", "minimum annual"],
     ),
-    ("Joint IP Ownership", &["jointly own", "joint ownership", "owned jointly", "co-own"]),
+    (
+        "Joint IP Ownership",
+        &["jointly own", "joint ownership", "owned jointly", "co-own", "joint names", "jointly registered"],
+    ),
     (
         // Not to sue, nor to contest or challenge the other side's title, marks or patents.
         "Covenant Not to Sue",
@@ -1340,6 +1345,15 @@ mod tests {
         }
         let invoice = "TAG pays the portion of any invoice that it does not contest within ten days.";
         assert!(cited_by_wording(invoice, "Covenant Not to Sue").is_empty());
+    }
+
+    #[test]
+    fn a_first_offer_and_registration_in_joint_names_are_found_by_their_wording() {
+        let offer = "DCL shall first offer all Surplus Vehicles that DCL wishes to sell for sale to SEV.";
+        assert_eq!(cited_by_wording(offer, "Rofr/Rofo/Rofn"), [offer]);
+        let joint = "TL will trademark the series name in joint names of TL and Integrity.";
+        assert_eq!(cited_by_wording(joint, "Joint IP Ownership"), [joint]);
+        assert!(cited_by_wording("Each party shall first notify the other in writing.", "Rofr/Rofo/Rofn").is_empty());
     }
 
     #[test]
