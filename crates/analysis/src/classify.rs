@@ -129,7 +129,20 @@ pub const PHRASES: &[(&str, &[&str])] = &[
     ),
     (
         "Minimum Commitment",
-        &["minimum purchase", "minimum order", "minimum quantit", "minimum commitment", "minimum annual"],
+        &[
+            "minimum purchase",
+            "minimum order",
+            "minimum quantit",
+            "minimum commitment",
+            "minimum annual",
+            "minimum monthly",
+            "minimum fee",
+            "minimum royalt",
+            "minimum payment",
+            "minimum sales",
+            "minimum revenue",
+            "minimum volume",
+        ],
     ),
     (
         "Joint IP Ownership",
@@ -1354,6 +1367,17 @@ mod tests {
         let joint = "TL will trademark the series name in joint names of TL and Integrity.";
         assert_eq!(cited_by_wording(joint, "Joint IP Ownership"), [joint]);
         assert!(cited_by_wording("Each party shall first notify the other in writing.", "Rofr/Rofo/Rofn").is_empty());
+    }
+
+    #[test]
+    fn minimum_fees_royalties_and_sales_are_a_minimum_commitment() {
+        for clause in [
+            "Customer shall pay M&I a minimum monthly fee of $5,000.",
+            "Licensee shall pay the Minimum Royalties set out in Schedule B.",
+            "Distributor shall meet the minimum sales targets for each Contract Year.",
+        ] {
+            assert_eq!(cited_by_wording(clause, "Minimum Commitment"), [clause], "{clause}");
+        }
     }
 
     #[test]
