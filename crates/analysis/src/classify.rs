@@ -228,6 +228,13 @@ pub const RULES: &[Rule] = &[
         none: &[r"solicit\w* (the services of )?(any )?(of [\w']+ )?employ|not generally"],
     },
     Rule {
+        // An irrevocable or perpetual licence or right to use: on the training part the rule
+        // alone finds 36 of the 45 contracts with one, 5 without (the model, 5-fold: 34, 10).
+        category: "Irrevocable or Perpetual License",
+        all: &[r"(irrevocabl|perpetual)[^.;]{0,80}\b(licen[cs]e|right to use)"],
+        none: &[],
+    },
+    Rule {
         // A price or fee that may rise only so far or so often: the change and the price in
         // one clause, within 60 bytes (anywhere in the segment, 22 false presences on the
         // training part, "a material adverse change … the fees … limited to"; so, 14 and no
@@ -1295,7 +1302,7 @@ mod tests {
         };
         assert_eq!(
             found("Licensor grants Licensee an unlimited, perpetual, worldwide license to use the Software."),
-            ["Unlimited/All-You-Can-Eat-License"]
+            ["Unlimited/All-You-Can-Eat-License", "Irrevocable or Perpetual License"]
         );
         assert!(found("Nothing here limits liability, which is unlimited for fraud.").is_empty());
         assert_eq!(
@@ -1333,11 +1340,11 @@ mod tests {
                 "SpinCo, for itself and as representative of all other members of the SpinCo Group, hereby grants to \
                  RemainCo a perpetual license to use the Shared Library Materials."
             ),
-            ["Affiliate License-Licensor"]
+            ["Affiliate License-Licensor", "Irrevocable or Perpetual License"]
         );
         assert_eq!(
             found("You hereby grant to us (and agree to obtain from your affiliates) a perpetual right to use any such ideas."),
-            ["Affiliate License-Licensor"]
+            ["Affiliate License-Licensor", "Irrevocable or Perpetual License"]
         );
         // Materials kept from the benefit of a third party name no beneficiary, whatever the exception.
         assert!(found(
@@ -1378,6 +1385,23 @@ mod tests {
         ] {
             assert_eq!(cited_by_wording(clause, "Minimum Commitment"), [clause], "{clause}");
         }
+    }
+
+    #[test]
+    fn an_irrevocable_or_perpetual_licence_is_found_by_its_rule() {
+        let model = untrained_model();
+        let found = |text: &str| -> Vec<&'static str> {
+            model.predict(text, &crate::segment::segments(text)).iter().map(|p| p.category).collect()
+        };
+        assert_eq!(
+            found("IBM grants Customer an irrevocable, nonexclusive, worldwide, paid-up license to use the Materials."),
+            ["Irrevocable or Perpetual License"]
+        );
+        assert_eq!(
+            found("Franchisee grants to Pretzel Time a perpetual and worldwide right to use the ideas."),
+            ["Irrevocable or Perpetual License"]
+        );
+        assert!(found("The licence ends with this Agreement; the duty of confidentiality is perpetual.").is_empty());
     }
 
     #[test]
