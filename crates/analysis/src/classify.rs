@@ -235,6 +235,16 @@ pub const RULES: &[Rule] = &[
         none: &[],
     },
     Rule {
+        // A licence or right that is non-transferable or non-assignable: on the training part
+        // the rule alone finds 64 of the 88 contracts with one, 2 without (the model, 5-fold:
+        // 73, 23).
+        category: "Non-Transferable License",
+        all: &[
+            r"(non-?transferable|not transferable|non-?assignable)[^.;]{0,100}(licen[cs]e|right)|licen[cs]e[^.;]{0,100}(non-?transferable|not transferable|non-?assignable)",
+        ],
+        none: &[],
+    },
+    Rule {
         // A price or fee that may rise only so far or so often: the change and the price in
         // one clause, within 60 bytes (anywhere in the segment, 22 false presences on the
         // training part, "a material adverse change … the fees … limited to"; so, 14 and no
@@ -1402,6 +1412,16 @@ mod tests {
             ["Irrevocable or Perpetual License"]
         );
         assert!(found("The licence ends with this Agreement; the duty of confidentiality is perpetual.").is_empty());
+    }
+
+    #[test]
+    fn a_non_transferable_licence_is_found_by_its_rule() {
+        let grant = "Supplier grants Reseller a non-exclusive, non-transferable license to distribute the Product.";
+        assert_eq!(cited_by_wording(grant, "Non-Transferable License"), [grant]);
+        let personal = "The license granted hereunder is personal to Licensee and not transferable.";
+        assert_eq!(cited_by_wording(personal, "Non-Transferable License"), [personal]);
+        let shares = "The Shares are non-transferable until the Closing.";
+        assert!(cited_by_wording(shares, "Non-Transferable License").is_empty());
     }
 
     #[test]
