@@ -331,22 +331,7 @@ const HEADINGS: &[(&str, &[&str])] = &[
     ("Change of Control", &["change of control", "change in control"]),
     ("Third Party Beneficiary", &["third party beneficiar", "third-party beneficiar"]),
     ("Source Code Escrow", &["escrow"]),
-    (
-        // CUAD's definition takes in a fee owed upon termination as well as damages for breach:
-        // with these, 5-fold cross-validated presence F1 0.687 → 0.805 (31 found of 40, 6 false).
-        "Liquidated Damages",
-        &[
-            "liquidated damages",
-            "termination fee",
-            "termination payment",
-            "pay a penalty",
-            "payment penalties",
-            "penalty of",
-            "penalty equal",
-            "as a penalty",
-            "buyout payment",
-        ],
-    ),
+    ("Liquidated Damages", &["liquidated damages"]),
     ("Non-Disparagement", &["disparage"]),
     ("Covenant Not to Sue", &["covenant not to sue"]),
 ];
