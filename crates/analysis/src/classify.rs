@@ -167,13 +167,15 @@ pub const PHRASES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Wording rules for categories the model cannot learn from a dozen examples, each chosen on
-/// the training part only: a segment is evidence when every `all` pattern matches its
-/// lower-cased text and no `none` pattern does, and these categories are decided by their
-/// rules alone (the model's own guesses only added false positives). On the training part
-/// (contract-level F1 of the rule alone, against the model's 5-fold cross-validated presence
-/// F1): Unlimited License 0.83 (model 0.00), Third Party Beneficiary 0.59 (0.30), Affiliate
-/// License-Licensor 0.47 (0.00), Price Restrictions 0.39 (0.00), No-Solicit of Customers 0.54 (0.17).
+/// Wording rules for categories the model cannot learn from a dozen examples, or whose wording
+/// says more than the model learns (a licence's attributes), each chosen on the training part
+/// only: a segment is evidence when every `all` pattern matches its lower-cased text and no
+/// `none` pattern does, and these categories are decided by their rules, the model being
+/// heard only when it is sure ([`RULED_MODEL_FLOOR`]; its other guesses only added false
+/// positives). On the training part (contract-level F1 of the rule alone, against the model's
+/// 5-fold cross-validated presence F1): Unlimited License 0.83 (model 0.00), Third Party
+/// Beneficiary 0.59 (0.30), Affiliate License-Licensor 0.47 (0.00), Price Restrictions 0.39
+/// (0.00), No-Solicit of Customers 0.54 (0.17); see each rule for the later ones.
 pub struct Rule {
     pub category: &'static str,
     pub all: &'static [&'static str],
