@@ -1298,6 +1298,11 @@ mod tests {
         assert!(found[0].segment.text(text).starts_with("Late delivery"));
     }
 
+    /// The categories an untrained model reports in `text`: what wording alone finds.
+    fn found(text: &str) -> Vec<&'static str> {
+        untrained_model().predict(text, &crate::segment::segments(text)).iter().map(|p| p.category).collect()
+    }
+
     #[test]
     fn every_rule_compiles_and_names_a_category() {
         assert_eq!(compiled_rules().len(), RULES.len(), "a rule failed to compile or names an unknown category");
@@ -1305,10 +1310,6 @@ mod tests {
 
     #[test]
     fn wording_rules_find_their_clause_and_respect_their_exclusions() {
-        let model = untrained_model();
-        let found = |text: &str| -> Vec<&'static str> {
-            model.predict(text, &crate::segment::segments(text)).iter().map(|p| p.category).collect()
-        };
         assert_eq!(
             found("Licensor grants Licensee an unlimited, perpetual, worldwide license to use the Software."),
             ["Unlimited/All-You-Can-Eat-License", "Irrevocable or Perpetual License"]
@@ -1398,10 +1399,6 @@ mod tests {
 
     #[test]
     fn an_irrevocable_or_perpetual_licence_is_found_by_its_rule() {
-        let model = untrained_model();
-        let found = |text: &str| -> Vec<&'static str> {
-            model.predict(text, &crate::segment::segments(text)).iter().map(|p| p.category).collect()
-        };
         assert_eq!(
             found("IBM grants Customer an irrevocable, nonexclusive, worldwide, paid-up license to use the Materials."),
             ["Irrevocable or Perpetual License"]
