@@ -309,6 +309,18 @@ fn is_contents_line(lower: &str) -> bool {
         && !states_a_term
 }
 
+/// The title line of an exhibit, schedule or annex ("EXHIBIT A", "Schedule 2 Direct
+/// Competitors"): it names what follows without being a clause, yet its few words scored up to
+/// 0.83 as a non-compete where the whole-document model had judged one present.
+fn is_attachment_title(lower: &str) -> bool {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let opens = ["exhibit", "schedule", "annex", "appendix", "attachment"];
+    words.len() <= 6
+        && words
+            .first()
+            .is_some_and(|first| opens.iter().any(|o| first.trim_matches(|c: char| !c.is_alphabetic()) == *o))
+}
+
 /// Whether `text` has a word of three letters or more: a stray letter of drawn or vertical
 /// text ("V", "T E R") is no clause, whatever its few features score.
 fn has_a_word(text: &str) -> bool {
@@ -620,7 +632,7 @@ fn wording_hits(
             if is_notice_of_the_document_itself(&lower) || !has_a_word(&lower) {
                 return None;
             }
-            if is_contents_line(&lower) {
+            if is_contents_line(&lower) || is_attachment_title(&lower) {
                 // Still a candidate title or party line, a clause of nothing else.
                 let mut found = [false; CATEGORIES.len()];
                 for (c, at) in anchored {
@@ -1423,6 +1435,25 @@ mod tests {
         };
         assert!(cited_with_bias(5.0), "a model sure of it (p 0.99) is heard");
         assert!(!cited_with_bias(0.5), "a model at p 0.62 is not, whatever its thresholds");
+    }
+
+    #[test]
+    fn an_exhibits_title_line_is_no_clause() {
+        let c = CATEGORIES.iter().position(|c| *c == "Non-Compete").unwrap_or_default();
+        let mut model = untrained_model();
+        // A model that takes every segment for a non-compete.
+        model.bias[c] = 5.0;
+        model.thresholds[c] = 0.5;
+        model.presence_thresholds[c] = 0.5;
+        let text = "The Consultant shall not compete with the Company for two years.\n\nEXHIBIT A\n\nSCHEDULE 2 - \
+                    Direct Competitors\n";
+        let cited: Vec<&str> = model
+            .predict(text, &crate::segment::segments(text))
+            .iter()
+            .filter(|p| p.category == CATEGORIES[c])
+            .map(|p| p.segment.text(text))
+            .collect();
+        assert_eq!(cited, ["The Consultant shall not compete with the Company for two years."]);
     }
 
     #[test]
