@@ -313,12 +313,11 @@ fn is_contents_line(lower: &str) -> bool {
 /// Competitors"): it names what follows without being a clause, yet its few words scored up to
 /// 0.83 as a non-compete where the whole-document model had judged one present.
 fn is_attachment_title(lower: &str) -> bool {
-    let words: Vec<&str> = lower.split_whitespace().collect();
+    let mut words = lower.split_whitespace();
     let opens = ["exhibit", "schedule", "annex", "appendix", "attachment"];
-    words.len() <= 6
-        && words
-            .first()
-            .is_some_and(|first| opens.iter().any(|o| first.trim_matches(|c: char| !c.is_alphabetic()) == *o))
+    let first = words.next().map(|first| first.trim_matches(|c: char| !c.is_alphabetic()));
+    // Counted without collecting: this runs on every segment of every review.
+    first.is_some_and(|first| opens.contains(&first)) && words.count() < 6
 }
 
 /// Whether `text` has a word of three letters or more: a stray letter of drawn or vertical
