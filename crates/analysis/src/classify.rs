@@ -1377,13 +1377,14 @@ mod tests {
 
     #[test]
     fn a_promise_not_to_contest_the_other_sides_rights_is_a_covenant_not_to_sue() {
-        for clause in [
-            "Licensee shall not challenge the validity of the Licensed Patents.",
-            "ISO agrees to never contest the ownership of these marks.",
-            "Distributor shall not contest the ownership by Rubicon of any of the foregoing.",
-        ] {
-            assert_eq!(cited_by_wording(clause, "Covenant Not to Sue"), [clause], "{clause}");
-        }
+        assert_each_cited_by_wording(
+            "Covenant Not to Sue",
+            &[
+                "Licensee shall not challenge the validity of the Licensed Patents.",
+                "ISO agrees to never contest the ownership of these marks.",
+                "Distributor shall not contest the ownership by Rubicon of any of the foregoing.",
+            ],
+        );
         let invoice = "TAG pays the portion of any invoice that it does not contest within ten days.";
         assert!(cited_by_wording(invoice, "Covenant Not to Sue").is_empty());
     }
@@ -1399,13 +1400,14 @@ mod tests {
 
     #[test]
     fn minimum_fees_royalties_and_sales_are_a_minimum_commitment() {
-        for clause in [
-            "Customer shall pay M&I a minimum monthly fee of $5,000.",
-            "Licensee shall pay the Minimum Royalties set out in Schedule B.",
-            "Distributor shall meet the minimum sales targets for each Contract Year.",
-        ] {
-            assert_eq!(cited_by_wording(clause, "Minimum Commitment"), [clause], "{clause}");
-        }
+        assert_each_cited_by_wording(
+            "Minimum Commitment",
+            &[
+                "Customer shall pay M&I a minimum monthly fee of $5,000.",
+                "Licensee shall pay the Minimum Royalties set out in Schedule B.",
+                "Distributor shall meet the minimum sales targets for each Contract Year.",
+            ],
+        );
     }
 
     #[test]
@@ -1421,15 +1423,22 @@ mod tests {
         assert!(found("The licence ends with this Agreement; the duty of confidentiality is perpetual.").is_empty());
     }
 
+    /// An untrained model but for `category`, which it scores sigmoid(`bias`) in every segment
+    /// (thresholds 0.5), and that category's index.
+    fn model_scoring(category: &str, bias: f32) -> (usize, Model) {
+        let c = CATEGORIES.iter().position(|c| *c == category).unwrap_or_default();
+        let mut model = untrained_model();
+        model.bias[c] = bias;
+        model.thresholds[c] = 0.5;
+        model.presence_thresholds[c] = 0.5;
+        (c, model)
+    }
+
     #[test]
     fn a_ruled_category_hears_the_model_only_when_it_is_sure() {
-        let c = CATEGORIES.iter().position(|c| *c == "Non-Transferable License").unwrap_or_default();
         let clause = "The license granted to Reseller is personal and may not be assigned.";
         let cited_with_bias = |bias: f32| {
-            let mut model = untrained_model();
-            model.bias[c] = bias;
-            model.thresholds[c] = 0.5;
-            model.presence_thresholds[c] = 0.5;
+            let (c, model) = model_scoring("Non-Transferable License", bias);
             model.predict(clause, &crate::segment::segments(clause)).iter().any(|p| p.category == CATEGORIES[c])
         };
         assert!(cited_with_bias(5.0), "a model sure of it (p 0.99) is heard");
@@ -1438,12 +1447,8 @@ mod tests {
 
     #[test]
     fn an_exhibits_title_line_is_no_clause() {
-        let c = CATEGORIES.iter().position(|c| *c == "Non-Compete").unwrap_or_default();
-        let mut model = untrained_model();
         // A model that takes every segment for a non-compete.
-        model.bias[c] = 5.0;
-        model.thresholds[c] = 0.5;
-        model.presence_thresholds[c] = 0.5;
+        let (c, model) = model_scoring("Non-Compete", 5.0);
         let text = "The Consultant shall not compete with the Company for two years.\n\nEXHIBIT A\n\nSCHEDULE 2 - \
                     Direct Competitors\n";
         let cited: Vec<&str> = model
@@ -1476,14 +1481,15 @@ mod tests {
 
     #[test]
     fn a_fee_owed_upon_termination_is_liquidated_damages_as_cuad_defines_them() {
-        for clause in [
-            "If the BSP terminates under clause 14.3 the BSP will pay Datec the Termination Fee.",
-            "For each Default Month, the Party in default shall pay a penalty equal to five times the yield.",
-            "If the defect rate exceeds 2%, a penalty of 1% will be applied to the Work Center's charges.",
-            "Either party may make a contract buyout payment of $50,000 upon a change of control.",
-        ] {
-            assert_eq!(cited_by_wording(clause, "Liquidated Damages"), [clause], "{clause}");
-        }
+        assert_each_cited_by_wording(
+            "Liquidated Damages",
+            &[
+                "If the BSP terminates under clause 14.3 the BSP will pay Datec the Termination Fee.",
+                "For each Default Month, the Party in default shall pay a penalty equal to five times the yield.",
+                "If the defect rate exceeds 2%, a penalty of 1% will be applied to the Work Center's charges.",
+                "Either party may make a contract buyout payment of $50,000 upon a change of control.",
+            ],
+        );
         assert!(cited_by_wording("Either party may terminate this Agreement without penalty.", "Liquidated Damages")
             .is_empty());
     }
@@ -1502,14 +1508,15 @@ mod tests {
 
     #[test]
     fn most_favored_terms_are_found_however_worded() {
-        for clause in [
-            "Supplier shall grant Buyer the most favored customer pricing.",
-            "If Vendor offers any other customer more favorable terms, Buyer may adopt them.",
-            "The prices shall be at least as favorable as those Vendor charges any other distributor.",
-            "At no time shall the price exceed the lowest price at which Vendor sells the Product to others.",
-        ] {
-            assert_eq!(cited_by_wording(clause, "Most Favored Nation"), [clause], "{clause}");
-        }
+        assert_each_cited_by_wording(
+            "Most Favored Nation",
+            &[
+                "Supplier shall grant Buyer the most favored customer pricing.",
+                "If Vendor offers any other customer more favorable terms, Buyer may adopt them.",
+                "The prices shall be at least as favorable as those Vendor charges any other distributor.",
+                "At no time shall the price exceed the lowest price at which Vendor sells the Product to others.",
+            ],
+        );
         assert!(cited_by_wording("Prices are set out in Exhibit B.", "Most Favored Nation").is_empty());
     }
 
@@ -1573,6 +1580,13 @@ mod tests {
     fn cited_by_wording<'t>(text: &'t str, category: &str) -> Vec<&'t str> {
         let found = untrained_model().predict(text, &crate::segment::segments(text));
         found.iter().filter(|p| p.category == category).map(|p| p.segment.text(text)).collect()
+    }
+
+    /// Asserts that wording alone cites each clause, whole, as `category`.
+    fn assert_each_cited_by_wording(category: &str, clauses: &[&str]) {
+        for clause in clauses {
+            assert_eq!(cited_by_wording(clause, category), [*clause], "{clause}");
+        }
     }
 
     #[test]
