@@ -1564,16 +1564,28 @@ mod tests {
     #[test]
     fn a_heading_cited_alone_takes_in_the_paragraph_under_it() {
         let model = untrained_model();
-        let text = "9. EXCLUSIVITY\nDistributor shall buy the Products only from Supplier.\n\n\
+        let text = "9. ESCROW AGREEMENT\nLicensor shall deposit the materials with Iron Mountain.\n\n\
                     10. Governing Law\nThe laws of New York apply.\n\n11. Notices\nNotices are in writing.";
         let found = model.predict(text, &crate::segment::segments(text));
         let cited = |category: &str| found.iter().find(|p| p.category == category).map(|p| p.segment.text(text));
         assert_eq!(
-            cited("Exclusivity"),
-            Some("9. EXCLUSIVITY\nDistributor shall buy the Products only from Supplier.")
+            cited("Source Code Escrow"),
+            Some("9. ESCROW AGREEMENT\nLicensor shall deposit the materials with Iron Mountain.")
         );
         // The title-like first line is still the document's name, on its own.
-        assert_eq!(cited("Document Name"), Some("9. EXCLUSIVITY"), "{found:?}");
+        assert_eq!(cited("Document Name"), Some("9. ESCROW AGREEMENT"), "{found:?}");
+    }
+
+    #[test]
+    fn a_line_naming_no_kind_of_document_is_no_title() {
+        // A filing's exhibit stamp, a schedule's label or a heading in capitals, before the
+        // real title or instead of one.
+        for stamp in ["Exhibit 1.2", "SCHEDULE B", "9. EXCLUSIVITY", "ATHENS BANCSHARES CORPORATION"] {
+            let text = format!("{stamp}\n\nSUPPLY AGREEMENT\n\nThe parties agree as follows.");
+            assert_eq!(cited_by_wording(&text, "Document Name"), ["SUPPLY AGREEMENT"], "after {stamp:?}");
+            let alone = format!("{stamp}\n\nThe parties agree as follows.");
+            assert!(cited_by_wording(&alone, "Document Name").is_empty(), "{stamp:?} alone");
+        }
     }
 
     /// What an untrained model (phrases, rules and readers only) cites for `category`.

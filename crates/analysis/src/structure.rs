@@ -84,7 +84,8 @@ fn span(start: usize, line: &str) -> Span {
 }
 
 /// The title: among the first lines, a short one naming an agreement (or, failing that, the
-/// first short line mostly in capitals). A filing's stamp before it on the same line
+/// first short line mostly in capitals that names some kind of document: not an exhibit's
+/// stamp "SCHEDULE B" or a company's name). A filing's stamp before it on the same line
 /// ("EXHIBIT 4.1 CONSULTING AGREEMENT") is not part of it, and a title that runs on into the
 /// preamble ("DISTRIBUTOR AGREEMENT Tripath Technology, Inc. …") ends with its run of capitals.
 fn title(lines: &[(usize, &str)]) -> Option<Span> {
@@ -96,12 +97,23 @@ fn title(lines: &[(usize, &str)]) -> Option<Span> {
     };
     let pick = |want: &dyn Fn(&str) -> bool| candidates.iter().find(|c| want(&c.text)).cloned();
     pick(&|l: &str| names_a_contract(l) && (is_shouting(l) || l.split_whitespace().count() <= 6))
-        .or_else(|| pick(&is_shouting))
+        .or_else(|| pick(&|l: &str| is_shouting(l) && names_a_document(&l.to_lowercase())))
 }
 
 /// Words that make a line name a contract.
 const CONTRACT_NOUNS: &[&str] =
     &["agreement", "contract", "terms", "license", "licence", "lease", "addendum", "amendment", "nda"];
+
+/// Whether lower-cased `text` names a kind of document a contract can be titled: a contract
+/// noun, or an order form, statement (of work), memorandum, deed or letter. Of the 332 titles
+/// CUAD marks in the 325 training contracts, 327 have a contract noun and 3 more one of these
+/// (the other two are "EXHIBIT 'B'" and "Customization Schedule"); the titles cited without
+/// any (an exhibit's stamp "Exhibit 1.2", "SCHEDULE B", a heading, a company's name, taken by
+/// the fallback to a line in capitals) were wrong in 12 of 12, 5-fold cross-validated.
+fn names_a_document(lower: &str) -> bool {
+    const OTHER_DOCUMENTS: &[&str] = &["order form", "statement", "memorandum", "deed", "letter"];
+    CONTRACT_NOUNS.iter().chain(OTHER_DOCUMENTS).any(|noun| lower.contains(noun))
+}
 
 /// Mostly capital letters.
 fn is_shouting(line: &str) -> bool {
