@@ -63,6 +63,20 @@ pub static BUILT_IN_MODEL: &[u8] = include_bytes!("../../../models/clauses.bin")
 /// Matched on lower-cased text.
 pub const PHRASES: &[(&str, &[&str])] = &[
     (
+        // A licence reaching the licensee's affiliates: granted to them, or sublicensable to them.
+        "Affiliate License-Licensee",
+        &[
+            "sublicens…to its affiliates",
+            "sublicens…to affiliates",
+            "sublicens…to any of its affiliates",
+            "sublicens…to one or more of its affiliates",
+            "sub-licens…to its affiliates",
+            "sub-licens…to affiliates",
+            "sublicensable to affiliates",
+            "grants to…and its affiliates",
+        ],
+    ),
+    (
         // Disparaging by word or by conduct: "refrain from any practice injurious to … the goodwill".
         "Non-Disparagement",
         &[
@@ -1598,6 +1612,26 @@ mod tests {
     fn assert_each_cited_by_wording(category: &str, clauses: &[&str]) {
         for clause in clauses {
             assert_eq!(cited_by_wording(clause, category), [*clause], "{clause}");
+        }
+    }
+
+    #[test]
+    fn a_licence_reaching_the_licensees_affiliates_is_cited_by_its_wording() {
+        assert_each_cited_by_wording(
+            "Affiliate License-Licensee",
+            &[
+                "DIALOG may sublicense the foregoing license rights to any of its Affiliates.",
+                "Licensee shall be entitled to grant sublicenses under its license to Affiliates only.",
+                "Roche hereby grants to FMI a non-exclusive, perpetual, and sublicensable to Affiliates, license.",
+                "Depomed hereby grants to King and its Affiliates a co-exclusive right to Promote the Product.",
+            ],
+        );
+        // Sublicensees beside affiliates, or a licence the licensee may not extend, are not it.
+        for clause in [
+            "Licensee, its Sublicensees and its Affiliates shall pay the royalties when due.",
+            "Licensee has no right to sublicense any rights granted hereunder to any third party.",
+        ] {
+            assert!(cited_by_wording(clause, "Affiliate License-Licensee").is_empty(), "{clause}");
         }
     }
 
