@@ -34,6 +34,23 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{base}/{database}")
 }
 
+/// Runs `sql`, retrying for up to five seconds while it fails: "database is being accessed by
+/// other users" passes by itself (a closed pool's backend outlives `close` by a moment, and
+/// other tests copy the template at the same time).
+async fn execute_retrying(admin: &mut sqlx::PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    let mut attempts = 0;
+    loop {
+        match sqlx::query(sql).execute(&mut *admin).await {
+            Ok(_) => return Ok(()),
+            Err(_) if attempts < 50 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
 /// A PostgreSQL database of this test, dropped when the test ends.
 pub struct TestDatabase {
     pub name: String,
@@ -65,25 +82,23 @@ impl TestDatabase {
                 cr_store::Database::connect(&with_database(&admin_url, &building), 1).await.expect("connect template");
             db.migrate().await.expect("migrate template");
             db.close().await;
-            sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
-                .execute(&mut admin)
-                .await
-                .expect("rename");
+            // Nothing may be connected to a database being renamed: end whatever still is (a
+            // closed pool's backend on its way out, an autovacuum worker on the new tables).
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&building)
+            .execute(&mut admin)
+            .await
+            .expect("end the sessions on the template");
+            let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+            execute_retrying(&mut admin, &rename).await.unwrap_or_else(|err| panic!("rename the template: {err}"));
         }
         sqlx::query("SELECT pg_advisory_unlock(727001)").execute(&mut admin).await.expect("unlock");
         let name = format!("cr_test_{}", uuid::Uuid::now_v7().simple());
-        let mut attempts = 0;
-        loop {
-            match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin).await {
-                Ok(_) => break,
-                // "source database is being accessed by other users": another test is copying.
-                Err(_) if attempts < 50 => {
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(err) => panic!("could not create the test database: {err}"),
-            }
-        }
+        execute_retrying(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .unwrap_or_else(|err| panic!("could not create the test database: {err}"));
         let _ = admin.close().await;
         Self { url: with_database(&admin_url, &name), name }
     }
