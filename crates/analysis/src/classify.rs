@@ -596,6 +596,10 @@ pub struct Model {
     /// Weight of the whole-document probability in the presence score (0: best segment
     /// only, 1: document only), chosen per category out of fold.
     pub document_mix: Vec<f32>,
+    /// Fingerprints ([`crate::eval::contract_fingerprint`]) of the contracts the model was
+    /// trained on, ascending: `eval` refuses to report a held-out figure on contracts the
+    /// model has seen, whichever folder they come from.
+    pub trained_on: Vec<u32>,
 }
 
 /// A segment scored for one category.
@@ -698,7 +702,7 @@ fn ruled_categories() -> [bool; CATEGORIES.len()] {
     ruled
 }
 
-const MAGIC: &[u8; 8] = b"CRMODEL4";
+const MAGIC: &[u8; 8] = b"CRMODEL5";
 
 /// 8-bit code of a weight, companded by square root: a converged logistic regression has a
 /// few large weights and a long tail of small ones, which linear 8-bit steps would round to
@@ -919,14 +923,23 @@ impl Model {
             .collect()
     }
 
+    /// Whether the model was trained on the contract with this id.
+    pub fn was_trained_on(&self, id: &str) -> bool {
+        self.trained_on.binary_search(&crate::eval::contract_fingerprint(id)).is_ok()
+    }
+
     /// Serialises with 8-bit companded weights (one scale, the largest weight, per weight
-    /// vector): per category the segment scorer's scale, bias, evidence and presence
+    /// vector): after the header, the count and fingerprints of the training contracts; per category the segment scorer's scale, bias, evidence and presence
     /// thresholds, the document scorer's scale, bias and mix, then the two weight vectors.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(CATEGORIES.len() * (2 * DIMENSIONS + CATEGORY_HEADER) + 16);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(CATEGORIES.len() as u32).to_le_bytes());
         out.extend_from_slice(&(DIMENSIONS as u32).to_le_bytes());
+        out.extend_from_slice(&(self.trained_on.len() as u32).to_le_bytes());
+        for fingerprint in &self.trained_on {
+            out.extend_from_slice(&fingerprint.to_le_bytes());
+        }
         let scale = |weights: &[f32]| weights.iter().fold(0f32, |m, w| m.max(w.abs())).max(1e-9);
         for c in 0..CATEGORIES.len() {
             let (max, document_max) = (scale(&self.weights[c]), scale(&self.document_weights[c]));
@@ -948,7 +961,7 @@ impl Model {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let header = 16;
+        let header = 20;
         if bytes.len() < header || &bytes[..8] != MAGIC {
             return Err(
                 "not a Contract Reviewer model file of this version (retrain with `contract-reviewer train`)".into()
@@ -963,11 +976,18 @@ impl Model {
                 CATEGORIES.len()
             ));
         }
-        if bytes.len() != header + categories * (CATEGORY_HEADER + 2 * dimensions) {
+        let trained_on = read_u32(16) as usize;
+        let weights_at = trained_on.checked_mul(4).and_then(|n| n.checked_add(header));
+        let expected = weights_at.and_then(|at| at.checked_add(categories * (CATEGORY_HEADER + 2 * dimensions)));
+        if expected != Some(bytes.len()) {
             return Err("model file is truncated".into());
         }
-        let mut model = Model::default();
-        let mut at = header;
+        let mut model =
+            Model { trained_on: (0..trained_on).map(|i| read_u32(header + 4 * i)).collect(), ..Model::default() };
+        if !model.trained_on.is_sorted() {
+            return Err("model file is damaged (its training fingerprints are out of order)".into());
+        }
+        let mut at = header + 4 * trained_on;
         for _ in 0..categories {
             let max = read_f32(at);
             model.bias.push(read_f32(at + 4));
@@ -1309,6 +1329,7 @@ mod tests {
             document_weights: vec![vec![0.0; DIMENSIONS]; n],
             document_bias: vec![-10.0; n],
             document_mix: vec![0.0; n],
+            trained_on: Vec::new(),
         }
     }
 
@@ -1825,8 +1846,11 @@ mod tests {
     fn a_trained_model_separates_its_classes_and_survives_a_round_trip() {
         let law = CATEGORIES.iter().position(|c| *c == "Governing Law").expect("category");
         let (examples, documents) = synthetic_training(60);
-        let model = train(&examples, &documents, 50);
+        let mut model = train(&examples, &documents, 50);
+        model.trained_on = vec![crate::eval::contract_fingerprint("B"), crate::eval::contract_fingerprint("A")];
+        model.trained_on.sort_unstable();
         let restored = Model::from_bytes(&model.to_bytes()).expect("round trip");
+        assert!(restored.was_trained_on("A") && restored.was_trained_on("B") && !restored.was_trained_on("C"));
         let yes = features("This Agreement is governed by the laws of State 77.");
         let no = features("The Supplier shall deliver the units by truck.");
         assert!(restored.probability(law, &yes) >= restored.thresholds[law]);
@@ -1834,6 +1858,14 @@ mod tests {
         assert_eq!(restored.document_mix, model.document_mix);
         assert!(Model::from_bytes(b"garbage").is_err());
         assert!(Model::from_bytes(&model.to_bytes()[..1000]).is_err());
+        // A count of fingerprints that the file cannot hold is refused, not read past its end.
+        let mut damaged = model.to_bytes();
+        damaged[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Model::from_bytes(&damaged).is_err());
+        // Fingerprints out of order are a damaged file.
+        let mut unordered = model.clone();
+        unordered.trained_on.reverse();
+        assert!(Model::from_bytes(&unordered.to_bytes()).is_err());
     }
 
     #[test]

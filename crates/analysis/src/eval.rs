@@ -58,6 +58,11 @@ pub fn cv_fold(id: &str) -> u32 {
     (fnv(id) / 5) % CV_FOLDS
 }
 
+/// A contract's fingerprint, as a model file records the contracts it was trained on.
+pub fn contract_fingerprint(id: &str) -> u32 {
+    fnv(id)
+}
+
 fn fnv(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }

@@ -306,13 +306,23 @@ fn training_examples(dir: &Path, contracts: &[&LabelledContract]) -> anyhow::Res
     Ok((examples, documents))
 }
 
-pub fn train_command(dir: &Path, out: &Path, iterations: usize) -> anyhow::Result<()> {
+/// The model of `contracts`, with their fingerprints recorded in it.
+fn train_on(dir: &Path, contracts: &[&LabelledContract], iterations: usize) -> anyhow::Result<Model> {
+    let (examples, documents) = training_examples(dir, contracts)?;
+    eprintln!("training on {} contracts: {} segments (thresholds chosen out of fold)", contracts.len(), examples.len());
+    let mut model = classify::train(&examples, &documents, iterations);
+    model.trained_on = contracts.iter().map(|c| eval::contract_fingerprint(&c.id)).collect();
+    model.trained_on.sort_unstable();
+    Ok(model)
+}
+
+/// Trains on the folder's training part, or with `all` on every contract (the model to ship:
+/// the held-out part then measures nothing, and `eval` says so).
+pub fn train_command(dir: &Path, out: &Path, iterations: usize, all: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let contracts = read_labels(dir)?;
-    let training: Vec<&LabelledContract> = contracts.iter().filter(|c| !eval::is_held_out(&c.id)).collect();
-    let (examples, documents) = training_examples(dir, &training)?;
-    eprintln!("training on {} contracts: {} segments (thresholds chosen out of fold)", training.len(), examples.len());
-    let model = classify::train(&examples, &documents, iterations);
+    let training: Vec<&LabelledContract> = contracts.iter().filter(|c| all || !eval::is_held_out(&c.id)).collect();
+    let model = train_on(dir, &training, iterations)?;
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -369,8 +379,7 @@ pub fn eval_command(
             let training: Vec<&LabelledContract> =
                 chosen.iter().copied().filter(|c| eval::cv_fold(&c.id) != fold).collect();
             eprintln!("fold {}/{}: training on {} contracts", fold + 1, eval::CV_FOLDS, training.len());
-            let (examples, documents) = training_examples(dir, &training)?;
-            let model = classify::train(&examples, &documents, ITERATIONS);
+            let model = train_on(dir, &training, ITERATIONS)?;
             // Scored as it would ship: through the 8-bit model file.
             let bytes = model.to_bytes();
             if let Some(path) = &kept {
@@ -382,6 +391,19 @@ pub fn eval_command(
     } else {
         vec![load_model(model)?]
     };
+    // A held-out figure only from contracts the model has not seen (a shipped model trained
+    // with `--all` has seen the whole dev split); a figure of all contracts says how many.
+    let seen = chosen.iter().filter(|c| models.iter().any(|m| m.was_trained_on(&c.id))).count();
+    match part {
+        Part::HeldOut if seen > 0 => bail!(
+            "{seen} of the {} held-out contracts are in this model's training data (it was trained with --all), so \
+             they measure nothing: train one without them (`contract-reviewer train DIR --out MODEL`) and pass \
+             `--model MODEL`, or score `--cv`",
+            chosen.len()
+        ),
+        Part::All if seen > 0 => eprintln!("note: {seen} of these {} contracts were trained on", chosen.len()),
+        _ => {}
+    }
     let model_for = |contract: &LabelledContract| match part {
         Part::CrossValidated => &models[eval::cv_fold(&contract.id) as usize],
         _ => &models[0],

@@ -153,13 +153,41 @@ fn training_is_reproducible_and_eval_scores_the_held_out_part() {
 }
 
 #[test]
+fn a_model_trained_on_everything_gives_no_held_out_figure() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = repo("tests/fixtures/cuad-mini");
+    let everything = dir.path().join("all.bin");
+    let output = run(&[
+        "train",
+        data.to_str().expect("utf8"),
+        "--all",
+        "--out",
+        everything.to_str().expect("utf8"),
+        "--iterations",
+        "20",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["eval", data.to_str().expect("utf8"), "--model", everything.to_str().expect("utf8")]);
+    assert!(!output.status.success(), "held-out contracts it was trained on");
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("2 of the 2 held-out contracts are in this model's training data"), "{message}");
+    // Scoring all of them is allowed, and says how many were trained on.
+    let output =
+        run(&["eval", data.to_str().expect("utf8"), "--all", "--json", "--model", everything.to_str().expect("utf8")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("were trained on"));
+    // The shipped model was trained on every contract of the dev split, these included.
+    let output = run(&["eval", data.to_str().expect("utf8")]);
+    assert!(!output.status.success(), "the built-in model has seen the dev split");
+}
+
+#[test]
 fn cross_validated_eval_scores_the_training_part_with_models_trained_without_each_fold() {
     let data = repo("tests/fixtures/cuad-mini");
     let report = json_of(&run(&["eval", data.to_str().expect("utf8"), "--cv", "--json"]));
-    let held_out = json_of(&run(&["eval", data.to_str().expect("utf8"), "--json"]));
-    let all = json_of(&run(&["eval", data.to_str().expect("utf8"), "--all", "--json"]));
+    let trained = json_of(&run(&["eval", data.to_str().expect("utf8"), "--trained", "--json"]));
     let count = |r: &Value| r["contracts"].as_u64().expect("contracts");
-    assert_eq!(count(&report) + count(&held_out), count(&all), "the training part, all of it");
+    assert_eq!(count(&report), count(&trained), "the training part, all of it");
     assert!((0.0..=1.0).contains(&report["presence_macro_f1"].as_f64().expect("f1")));
     // Fold models kept and reused: the same figures, whether trained or read back.
     let dir = tempfile::tempdir().expect("dir");
@@ -189,8 +217,14 @@ fn eval_writes_each_contracts_predictions_for_error_analysis() {
     let dir = tempfile::tempdir().expect("dir");
     let data = repo("tests/fixtures/cuad-mini");
     let out = dir.path().join("predictions");
-    let report =
-        json_of(&run(&["eval", data.to_str().expect("utf8"), "--json", "--predictions", out.to_str().expect("utf8")]));
+    let report = json_of(&run(&[
+        "eval",
+        data.to_str().expect("utf8"),
+        "--all",
+        "--json",
+        "--predictions",
+        out.to_str().expect("utf8"),
+    ]));
     let files: Vec<_> =
         std::fs::read_dir(&out).expect("predictions written").map(|e| e.expect("entry").path()).collect();
     assert_eq!(Some(files.len() as u64), report["contracts"].as_u64(), "one file per scored contract");
