@@ -929,8 +929,9 @@ impl Model {
     }
 
     /// Serialises with 8-bit companded weights (one scale, the largest weight, per weight
-    /// vector): after the header, the count and fingerprints of the training contracts; per category the segment scorer's scale, bias, evidence and presence
-    /// thresholds, the document scorer's scale, bias and mix, then the two weight vectors.
+    /// vector): after the header, the count and fingerprints of the training contracts; per
+    /// category the segment scorer's scale, bias, evidence and presence thresholds, the
+    /// document scorer's scale, bias and mix, then the two weight vectors.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(CATEGORIES.len() * (2 * DIMENSIONS + CATEGORY_HEADER) + 16);
         out.extend_from_slice(MAGIC);

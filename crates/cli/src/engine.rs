@@ -393,16 +393,19 @@ pub fn eval_command(
     };
     // A held-out figure only from contracts the model has not seen (a shipped model trained
     // with `--all` has seen the whole dev split); a figure of all contracts says how many.
-    let seen = chosen.iter().filter(|c| models.iter().any(|m| m.was_trained_on(&c.id))).count();
-    match part {
-        Part::HeldOut if seen > 0 => bail!(
-            "{seen} of the {} held-out contracts are in this model's training data (it was trained with --all), so \
-             they measure nothing: train one without them (`contract-reviewer train DIR --out MODEL`) and pass \
-             `--model MODEL`, or score `--cv`",
-            chosen.len()
-        ),
-        Part::All if seen > 0 => eprintln!("note: {seen} of these {} contracts were trained on", chosen.len()),
-        _ => {}
+    // (Cross-validated, each contract is scored by the fold model that has not seen it.)
+    if part != Part::CrossValidated {
+        let seen = chosen.iter().filter(|c| models[0].was_trained_on(&c.id)).count();
+        match part {
+            Part::HeldOut if seen > 0 => bail!(
+                "{seen} of the {} held-out contracts are in this model's training data (it was trained with --all), \
+                 so they measure nothing: train one without them (`contract-reviewer train DIR --out MODEL`) and pass \
+                 `--model MODEL`, or score `--cv`",
+                chosen.len()
+            ),
+            Part::All if seen > 0 => eprintln!("note: {seen} of these {} contracts were trained on", chosen.len()),
+            _ => {}
+        }
     }
     let model_for = |contract: &LabelledContract| match part {
         Part::CrossValidated => &models[eval::cv_fold(&contract.id) as usize],
