@@ -788,10 +788,49 @@ impl Model {
         terms: &crate::terms::Terms,
         structure: &crate::structure::Structure,
     ) -> Vec<Prediction> {
+        self.predict_scored(text, segments, terms, structure, false).0
+    }
+
+    /// [`Model::predict_with`], and what the presence decision read, per category, for error
+    /// analysis (`eval --predictions`): the best segment's score (phrases and rules count),
+    /// the model's own best, the best segments combined ([`TopScores`]), the whole document's
+    /// probability, and the decision. One pass over the segments gives both.
+    pub fn predict_explained(
+        &self,
+        text: &str,
+        segments: &[Segment],
+        terms: &crate::terms::Terms,
+        structure: &crate::structure::Structure,
+    ) -> (Vec<Prediction>, Vec<PresenceScore>) {
+        let (predictions, explained) = self.predict_scored(text, segments, terms, structure, true);
+        (predictions, explained.unwrap_or_default())
+    }
+
+    fn predict_scored(
+        &self,
+        text: &str,
+        segments: &[Segment],
+        terms: &crate::terms::Terms,
+        structure: &crate::structure::Structure,
+        explain: bool,
+    ) -> (Vec<Prediction>, Option<Vec<PresenceScore>>) {
         let anchored = anchored_values(text, segments, terms, structure);
         let scored = self.score_segments(text, segments, &anchored, structure);
-        let document_features = self.document_mix.iter().any(|m| *m > 0.0).then(|| features(text));
+        // (The document's features cost a pass over the whole text: read only when needed.)
+        let document_features = (explain || self.document_mix.iter().any(|m| *m > 0.0)).then(|| features(text));
         let present = self.presence(&scored, document_features.as_deref());
+        let explained = document_features.as_deref().filter(|_| explain).map(|document| {
+            (0..CATEGORIES.len())
+                .map(|c| PresenceScore {
+                    category: CATEGORIES[c],
+                    best: scored.best[c],
+                    model: scored.best_model[c],
+                    segments: scored.presence[c],
+                    document: self.document_probability(c, document),
+                    present: present[c],
+                })
+                .collect()
+        });
         let probabilities = scored.probabilities;
         let mut out: Vec<Prediction> = Vec::new();
         // Index in `out` of the open prediction per category, and the segment it last took.
@@ -878,7 +917,7 @@ impl Model {
             }
         }
         out.sort_by_key(|p| (p.segment.start, CATEGORIES.iter().position(|c| *c == p.category)));
-        out
+        (out, explained)
     }
 
     /// Per segment, each category's probability, raised by phrases, rules and anchors; per
@@ -966,27 +1005,6 @@ impl Model {
             }
         }
         present
-    }
-
-    /// What the presence decision read, per category, for error analysis (`eval --cv
-    /// --predictions`): the best segment's score (phrases and rules count), the model's own
-    /// best, the whole document's probability, and the decision.
-    pub fn presence_scores(&self, text: &str, segments: &[Segment]) -> Vec<PresenceScore> {
-        let structure = crate::structure::structure(text);
-        let anchored = anchored_values(text, segments, &crate::terms::key_terms(text), &structure);
-        let scored = self.score_segments(text, segments, &anchored, &structure);
-        let document = features(text);
-        let present = self.presence(&scored, Some(&document));
-        (0..CATEGORIES.len())
-            .map(|c| PresenceScore {
-                category: CATEGORIES[c],
-                best: scored.best[c],
-                model: scored.best_model[c],
-                segments: scored.presence[c],
-                document: self.document_probability(c, &document),
-                present: present[c],
-            })
-            .collect()
     }
 
     /// Whether the model was trained on the contract with this id.

@@ -417,9 +417,16 @@ pub fn eval_command(
     for contract in &chosen {
         let text =
             std::fs::read_to_string(dir.join(&contract.file)).with_context(|| format!("reading {}", contract.file))?;
-        terms.push(cr_analysis::terms::key_terms(&text));
+        let key_terms = cr_analysis::terms::key_terms(&text);
         let segs = segments(&text);
-        let predicted = model_for(contract).predict(&text, &segs);
+        let structure = cr_analysis::structure::structure(&text);
+        // The presence scores are read only when they are written.
+        let (predicted, presence) = if predictions_dir.is_some() {
+            model_for(contract).predict_explained(&text, &segs, &key_terms, &structure)
+        } else {
+            (model_for(contract).predict_with(&text, &segs, &key_terms, &structure), Vec::new())
+        };
+        terms.push(key_terms);
         if let Some(out) = predictions_dir {
             let record = serde_json::json!({
                 "id": contract.id,
@@ -430,7 +437,7 @@ pub fn eval_command(
                     "end": p.segment.end,
                     "confidence": p.confidence,
                 })).collect::<Vec<_>>(),
-                "presence": model_for(contract).presence_scores(&text, &segs),
+                "presence": presence,
             });
             // The id comes from the labels file: keep it a plain file name.
             let name: String =

@@ -232,6 +232,12 @@ fn eval_writes_each_contracts_predictions_for_error_analysis() {
         let record: Value = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
         let presence = record["presence"].as_array().expect("presence");
         assert_eq!(presence.len(), 41);
+        for judged in presence {
+            let (best, combined) = (judged["best"].as_f64(), judged["segments"].as_f64());
+            // (1 − Π(1 − p) in f32 rounds a tiny best score a little down.)
+            let at_least_best = best.is_some_and(|best| combined.is_some_and(|c| c >= best - 1e-5));
+            assert!(at_least_best, "three segments combined score at least the best one: {judged}");
+        }
         let clauses = record["clauses"].as_array().expect("clauses");
         assert!(!clauses.is_empty(), "{}", file.display());
         for clause in clauses {
@@ -241,6 +247,9 @@ fn eval_writes_each_contracts_predictions_for_error_analysis() {
             assert!(clause["start"].as_u64() < clause["end"].as_u64());
         }
     }
+    // Explaining the decisions does not change them.
+    let plain = json_of(&run(&["eval", data.to_str().expect("utf8"), "--all", "--json"]));
+    assert_eq!(plain, report);
 }
 
 #[test]
