@@ -185,7 +185,7 @@ pub const PHRASES: &[(&str, &[&str])] = &[
 /// says more than the model learns (a licence's attributes), each chosen on the training part
 /// only: a segment is evidence when every `all` pattern matches its lower-cased text and no
 /// `none` pattern does, and these categories are decided by their rules, the model being
-/// heard only when it is sure ([`RULED_MODEL_FLOOR`]; its other guesses only added false
+/// heard only when it is sure (`RULED_MODEL_FLOOR`; its other guesses only added false
 /// positives). On the training part (contract-level F1 of the rule alone, against the model's
 /// 5-fold cross-validated presence F1): Unlimited License 0.83 (model 0.00), Third Party
 /// Beneficiary 0.59 (0.30), Affiliate License-Licensor 0.47 (0.00), Price Restrictions 0.39
@@ -639,9 +639,9 @@ const PRESENCE_SEGMENTS: usize = 3;
 /// segments 0.779 / 0.761, three 0.782 / 0.763, four 0.781 / 0.761, five 0.781 / 0.761.
 /// Built and retrained with three: 5-fold cross-validated presence macro-F1 0.784 → 0.785
 /// (evidence F1 0.665 → 0.666), held-out 0.761 → 0.764 (0.704 → 0.702). Within noise, in one
-/// direction each time; categories whose clause is one paragraph (dates, renewal) lost up to
-/// 0.02, those spread over several (warranty duration, volume, revenue sharing) gained up to
-/// 0.07. Choosing one or three per category out of fold did worse than three for all.
+/// direction each time; categories most often cited by one paragraph lost up to 0.03 (change
+/// of control, renewal term, effective date), some spread over several gained up to 0.07
+/// (warranty duration, volume restriction, revenue sharing). Choosing one or three per category out of fold did worse than three for all.
 #[derive(Clone, Copy, Debug, Default)]
 struct TopScores([f32; PRESENCE_SEGMENTS]);
 
@@ -659,13 +659,13 @@ impl TopScores {
     }
 }
 
-/// One category's presence inputs for one contract: see [`Model::presence_scores`].
+/// One category's presence inputs for one contract: see [`Model::predict_explained`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PresenceScore {
     pub category: &'static str,
     pub best: f32,
     pub model: f32,
-    /// The best segments' scores combined ([`TopScores`]), phrases and rules counted.
+    /// The three best segments' scores combined, 1 − Π(1 − pᵢ), phrases and rules counted.
     pub segments: f32,
     pub document: f32,
     pub present: bool,
@@ -793,7 +793,7 @@ impl Model {
 
     /// [`Model::predict_with`], and what the presence decision read, per category, for error
     /// analysis (`eval --predictions`): the best segment's score (phrases and rules count),
-    /// the model's own best, the best segments combined ([`TopScores`]), the whole document's
+    /// the model's own best, the three best segments combined, the whole document's
     /// probability, and the decision. One pass over the segments gives both.
     pub fn predict_explained(
         &self,
@@ -1113,7 +1113,7 @@ const FOLDS: u32 = 5;
 /// Trains one logistic regression per category on all `examples` (segments), and one on
 /// `documents` (whole contracts, labelled with the categories they have), and picks each
 /// category's thresholds (evidence: best segment F1; presence: best contract F1) and the
-/// document model's share in presence on scores made out of fold: for each of [`FOLDS`]
+/// document model's share in presence on scores made out of fold: for each of `FOLDS`
 /// groups of contracts, by models trained on the others. Every contract thus helps both to
 /// fit and to set thresholds, which a single small validation part could not (its
 /// thresholds were noisy for rare categories). Deterministic; the categories are spread

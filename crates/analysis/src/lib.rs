@@ -2,9 +2,9 @@
 //! No network, no database, no async, so it can be fuzzed, benchmarked and run in the CLI,
 //! the server's workers and tests alike.
 //!
-//! Stages: [`extract`] (one text per document with a map back to the source), [`segment`],
+//! Stages: [`extract`](mod@extract) (one text per document with a map back to the source), [`segment`],
 //! [`structure`], [`classify`] (CUAD categories), [`terms`] (key terms), [`playbook`]
-//! (risks), and [`review`], which runs them all.
+//! (risks), and [`review`](mod@review), which runs them all.
 
 pub mod classify;
 pub mod eval;
