@@ -616,12 +616,10 @@ pub struct Prediction {
 /// A contract's segments scored: see [`Model::score_segments`].
 struct SegmentScores {
     probabilities: Vec<Vec<f32>>,
-    best_model: Vec<f32>,
-    best: Vec<f32>,
-    /// Per category, the [`TopScores::presence`] of the model's scores alone, and of the
-    /// scores with phrases and rules counted.
-    model_presence: Vec<f32>,
-    presence: Vec<f32>,
+    /// Per category, the best segments by the model's scores alone, and by the scores with
+    /// phrases and rules counted.
+    top_model: Vec<TopScores>,
+    top: Vec<TopScores>,
 }
 
 /// Segments whose scores make a contract's presence score.
@@ -656,6 +654,10 @@ impl TopScores {
 
     fn presence(&self) -> f32 {
         1.0 - self.0.iter().map(|p| 1.0 - p).product::<f32>()
+    }
+
+    fn best(&self) -> f32 {
+        self.0[0]
     }
 }
 
@@ -823,9 +825,9 @@ impl Model {
             (0..CATEGORIES.len())
                 .map(|c| PresenceScore {
                     category: CATEGORIES[c],
-                    best: scored.best[c],
-                    model: scored.best_model[c],
-                    segments: scored.presence[c],
+                    best: scored.top[c].best(),
+                    model: scored.top_model[c].best(),
+                    segments: scored.top[c].presence(),
                     document: self.document_probability(c, document),
                     present: present[c],
                 })
@@ -933,7 +935,6 @@ impl Model {
         let wording = wording_hits(text, segments, anchored);
         let ruled = ruled_categories();
         let mut probabilities: Vec<Vec<f32>> = Vec::with_capacity(segments.len());
-        let mut best_model = vec![0f32; CATEGORIES.len()];
         let mut top_model = vec![TopScores::default(); CATEGORIES.len()];
         let mut top = vec![TopScores::default(); CATEGORIES.len()];
         for ((segment, heading), found) in segments.iter().zip(headings).zip(wording) {
@@ -951,7 +952,6 @@ impl Model {
                     (true, true) => Some(self.probability(c, f)).filter(|p| *p >= RULED_MODEL_FLOOR).unwrap_or(0.0),
                 })
                 .collect();
-            best_model.iter_mut().zip(&p).for_each(|(best, model)| *best = best.max(*model));
             top_model.iter_mut().zip(&p).for_each(|(top, model)| top.add(*model));
             for (p, found) in p.iter_mut().zip(found) {
                 if found {
@@ -961,14 +961,7 @@ impl Model {
             top.iter_mut().zip(&p).for_each(|(top, p)| top.add(*p));
             probabilities.push(p);
         }
-        let best = (0..CATEGORIES.len()).map(|c| probabilities.iter().map(|p| p[c]).fold(0f32, f32::max)).collect();
-        SegmentScores {
-            probabilities,
-            best_model,
-            best,
-            model_presence: top_model.iter().map(TopScores::presence).collect(),
-            presence: top.iter().map(TopScores::presence).collect(),
-        }
+        SegmentScores { probabilities, top_model, top }
     }
 
     /// Whether the contract has each category: its best segments (phrases and rules count;
@@ -990,10 +983,10 @@ impl Model {
                 match document_features {
                     Some(document) if mix > 0.0 && !ruled[c] => {
                         let score =
-                            mix * self.document_probability(c, document) + (1.0 - mix) * scored.model_presence[c];
-                        scored.best[c] >= PHRASE_CONFIDENCE || score >= threshold
+                            mix * self.document_probability(c, document) + (1.0 - mix) * scored.top_model[c].presence();
+                        scored.top[c].best() >= PHRASE_CONFIDENCE || score >= threshold
                     }
-                    _ => scored.presence[c] >= threshold,
+                    _ => scored.top[c].presence() >= threshold,
                 }
             })
             .collect();
