@@ -328,7 +328,13 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
         // terminated …, this Agreement shall …"), not a condition or a time after the term
         // ("If Affiliate fails to notify …", "After the Initial Term, …").
         let opens = |found: regex::Match| {
+            // (The subject's article is the subject's: "…hereof, the term of this Agreement".)
             let before = s.lower[..found.start()].trim();
+            let before = before
+                .strip_suffix("the")
+                .filter(|rest| !rest.ends_with(|c: char| c.is_alphanumeric()))
+                .unwrap_or(before)
+                .trim_end();
             let conditional = before
                 .split(|c: char| !c.is_alphanumeric())
                 .any(|word| ["if", "after", "following", "upon", "when", "event"].contains(&word));
@@ -435,7 +441,9 @@ fn end_in_term_sentence(
         }
         let near = &clause[crate::floor_boundary(clause, clause.len().saturating_sub(30))..];
         if start.is_none()
-            && ["commenc", "begin", "from", "effective", "starting", "start"].iter().any(|cue| near.contains(cue))
+            && ["commenc", "begin", "from", "effective", "starting", "start", "into force", "into effect"]
+                .iter()
+                .any(|cue| near.contains(cue))
         {
             start = Some(value);
         }
@@ -459,8 +467,9 @@ fn end_from_effective_date(effective: &Term, s: &Sentence) -> Option<Term> {
     let pattern = PATTERN
         .get_or_init(|| {
             let count = r"(?P<count>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?";
-            let anniversary = r"(?:[- ]years?)?(?: \(\d{1,2}(?:st|nd|rd|th)?\))? anniversary (?:of the (?:effective date|commencement date|date (?:hereof|of this agreement))|thereof)";
-            let period = r"(?: \(\d{1,3}\))? (?P<unit>years?|months?) (?:from|after) the effective date";
+            // (Words spaced however the filing spaced them: "the date of this      Agreement".)
+            let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|date\s+(?:hereof|of\s+this\s+agreement))|thereof)";
+            let period = r"(?:\s+\(\d{1,3}\))?\s+(?P<unit>years?|months?)\s+(?:from|after)\s+the\s+effective\s+date";
             regex::Regex::new(&format!(
                 r"(?:end|expir|terminat|until|conclud|through)\w*\b[^.;]{{0,40}}?\b{count}(?:{anniversary}|{period})"
             ))
@@ -471,7 +480,7 @@ fn end_from_effective_date(effective: &Term, s: &Sentence) -> Option<Term> {
         ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
     const NUMBERS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     // (The literal test first: the pattern is slow to run on every sentence.)
-    let relative = ["anniversary", "from the effective date", "after the effective date"];
+    let relative = ["anniversary", "effective date"];
     if !(s.has(&relative) && s.has(&["term", "agreement"])) {
         return None;
     }
@@ -1339,6 +1348,22 @@ mod tests {
         let terms = key_terms(others);
         assert_eq!(terms.effective_date, terms.agreement_date, "only the agreement date stands in");
         assert!(!is_stated_effective_date(others, &terms.effective_date.expect("stand-in")));
+    }
+
+    #[test]
+    fn a_term_sentence_after_a_proviso_or_spaced_like_a_filing() {
+        // "…hereof, the term of this Agreement …": the article belongs to the subject.
+        let proviso = "1. Term. Subject to the provisions of Section 14 hereof, the term of this Agreement and the \
+                       sponsorship described herein shall commence on  January 1, 2010 and extend through December 31, 2010.";
+        assert_eq!(expires(proviso).as_deref(), Some("12/31/10"));
+        // An anniversary with the filing's spacing inside the words.
+        let spaced = "This Agreement is made as of January 26, 1998.\n\n4. Term. The term of this Agreement (the \
+                      \"Term\") will begin on      February 1, 1998 and end on the first anniversary of the date of this      \
+                      Agreement; provided that either party may terminate this Agreement.";
+        assert_eq!(expires(spaced).as_deref(), Some("1/26/99"));
+        // "comes into force as of" starts the term the sentence gives.
+        let in_force = "13.1 This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.";
+        assert_eq!(expires(in_force).as_deref(), Some("1/1/14"));
     }
 
     #[test]
