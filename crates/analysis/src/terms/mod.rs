@@ -455,7 +455,17 @@ fn end_in_term_sentence(
         let from = start.or(effective.map(|e| &e.value))?;
         return add_period(from, &period).map(|value| Term { value, start: period.start, end: period.end });
     }
-    runs_until_ended(s).then(|| Term { value: "perpetual".into(), start: s.start, end: s.end })
+    // A term that lasts until an event, not a date ("shall continue until the expiration of
+    // the License Agreement", "until the Owner no longer owns any Receivables"): CUAD reads
+    // these as perpetual too.
+    let until_an_event = s.lower.find("until").is_some_and(|at| {
+        let after = &s.lower[at..];
+        !mine.iter().any(|(date, _, _)| *date >= s.start + at)
+            && !["until the end of", "until the last day of", "until such date", "until the date", "until revoked"]
+                .iter()
+                .any(|cue| after.starts_with(cue))
+    });
+    (runs_until_ended(s) || until_an_event).then(|| Term { value: "perpetual".into(), start: s.start, end: s.end })
 }
 
 /// The term's end stated from the effective date ("shall terminate on the third anniversary
@@ -471,7 +481,7 @@ fn end_from_effective_date(effective: &Term, s: &Sentence) -> Option<Term> {
             let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|date\s+(?:hereof|of\s+this\s+agreement))|thereof)";
             let period = r"(?:\s+\(\d{1,3}\))?\s+(?P<unit>years?|months?)\s+(?:from|after)\s+the\s+effective\s+date";
             regex::Regex::new(&format!(
-                r"(?:end|expir|terminat|until|conclud|through)\w*\b[^.;]{{0,40}}?\b{count}(?:{anniversary}|{period})"
+                r"(?:end|expir|terminat|until|conclud|through)\w*\b[^.;]{{0,40}}?\(?\b{count}\)?(?:{anniversary}|{period})"
             ))
             .ok()
         })
@@ -1364,6 +1374,20 @@ mod tests {
         // "comes into force as of" starts the term the sentence gives.
         let in_force = "13.1 This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.";
         assert_eq!(expires(in_force).as_deref(), Some("1/1/14"));
+    }
+
+    #[test]
+    fn a_term_until_an_event_is_perpetual_and_an_anniversary_in_figures_counts() {
+        let event = "This Agreement is made as of March 20, 2018.\n\nThis Agreement shall become effective as of the \
+                     Effective Date and shall continue until the expiration or earlier termination of the License Agreement.";
+        assert_eq!(expires(event).as_deref(), Some("perpetual"));
+        // A date after "until" is the end, not an event.
+        let dated = "This Agreement is made as of March 20, 2018.\n\nThis Agreement shall continue until the end of \
+                     the current calendar year.";
+        assert_ne!(expires(dated).as_deref(), Some("perpetual"));
+        let figures = "This Agreement is made as of June 30, 2009.\n\nThis Agreement shall commence on the Effective \
+                       Date and shall  continue until the twentieth (20th) anniversary of the Effective Date.";
+        assert_eq!(expires(figures).as_deref(), Some("6/30/29"));
     }
 
     #[test]
