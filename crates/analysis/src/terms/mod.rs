@@ -320,7 +320,7 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
         let [term, agreement, during, renewal, duration, other_duties] = patterns.as_ref()?;
         if !duration.is_match(&s.lower)
             || other_duties.is_match(&s.lower)
-            || (renewal.is_match(&s.lower) && !s.has(&["commenc", "begin"]))
+            || (s.has(&["renew", "extend"]) && renewal.is_match(&s.lower) && !s.has(&["commenc", "begin"]))
         {
             return None;
         }
@@ -340,9 +340,10 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
                 .any(|word| ["if", "after", "following", "upon", "when", "event"].contains(&word));
             !conditional && (before.len() <= 30 || before.ends_with(','))
         };
-        if term.find(&s.lower).is_some_and(opens) && !during.is_match(&s.lower) {
+        // (Each pattern only where its words are: the bounded repetitions make them slow.)
+        if s.has(&["term", "period"]) && term.find(&s.lower).is_some_and(opens) && !during.is_match(&s.lower) {
             Some(0)
-        } else if agreement.find(&s.lower).is_some_and(opens) {
+        } else if s.has(&["agreement", "contract"]) && agreement.find(&s.lower).is_some_and(opens) {
             Some(1)
         } else {
             None
