@@ -124,7 +124,6 @@ fn cover_page(text: &str, sentences: &[Sentence]) -> Option<Term> {
 
 /// A segment of the text with its ASCII-lower-cased form, which keeps byte offsets, so a
 /// cue found in it is at the same offset in the original.
-#[derive(Clone)]
 struct Sentence {
     start: usize,
     end: usize,
@@ -210,12 +209,9 @@ fn introduces_an_end(before: &str) -> bool {
     let cued = [
         "expir",
         "until",
-        "terminate on",
-        "terminates on",
         "terminate",
         "end on",
         "ends on",
-        "ending on",
         "ending",
         "end as of",
         "ends as of",
@@ -277,22 +273,9 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
         "perpetu",
         "indefinite",
     ];
-    const OTHER_DUTIES: &[&str] = &[
-        "confidential",
-        "warrant",
-        "invoice",
-        "non-compet",
-        "solicit",
-        "records",
-        "insurance",
-        "quarter",
-        "fiscal year",
-        "financial year",
-        "calendar year\" ",
-        "contract year",
-        "survive",
-        "royalt",
-    ];
+    // Beside the duties that last for the term: a sub-period of it, what survives it, royalties.
+    const OTHER_DUTIES: &[&str] =
+        &["quarter", "fiscal year", "financial year", "calendar year\" ", "contract year", "survive", "royalt"];
     static PATTERNS: std::sync::OnceLock<Option<[regex::Regex; 6]>> = std::sync::OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
         Some([
@@ -313,7 +296,7 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
             regex::Regex::new(r"\b(agreement|term)\b[^.;]{0,20}\b(shall|will|may)( automatically)?( be)? (renew|extend)").ok()?,
             // (The cue lists as one search each: a review reads every sentence.)
             any_of(DURATION)?,
-            any_of(OTHER_DUTIES)?,
+            any_of(&[DUTIES_FOR_THE_TERM, OTHER_DUTIES].concat())?,
         ])
     });
     let tier = |s: &Sentence| -> Option<usize> {
@@ -363,6 +346,11 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
     found.sort_by_key(|(tier, _)| *tier);
     found.into_iter().map(|(_, s)| s).collect()
 }
+
+/// Duties that last for the term (a sentence about them tells no term): confidentiality, a
+/// warranty, invoicing, a non-compete or no-solicit, records, insurance.
+const DUTIES_FOR_THE_TERM: &[&str] =
+    &["confidential", "warrant", "invoice", "non-compet", "solicit", "records", "insurance"];
 
 /// One regex matching any of `cues` (literal text).
 fn any_of(cues: &[&str]) -> Option<regex::Regex> {
@@ -581,10 +569,7 @@ fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period> {
         "this agreement shall be for",
     ];
     // (Not a duty that lasts for the term and some years after it: keeping records, insurance.)
-    let about_term = |s: &&Sentence| {
-        !s.has(&["confidential", "warrant", "invoice", "non-compet", "solicit", "records", "insurance"])
-            && s.has(&["agreement", "term"])
-    };
+    let about_term = |s: &&Sentence| !s.has(DUTIES_FOR_THE_TERM) && s.has(&["agreement", "term"]);
     [plain, loose]
         .iter()
         .find_map(|cues| sentences.iter().filter(about_term).filter(|s| s.has(cues)).find_map(|s| term_period(text, s)))
