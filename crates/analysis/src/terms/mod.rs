@@ -422,7 +422,9 @@ fn end_in_term_sentence(
     let mut start: Option<&String> = None;
     let mut previous_end = s.start;
     for (at, end, value) in &mine {
-        let before = &s.lower[previous_end - s.start..*at - s.start];
+        // (Dates end on their year and so never overlap, which a test checks; the slice
+        // still cannot run backwards should a new date form ever make them.)
+        let before = &s.lower[previous_end.min(*at) - s.start..*at - s.start];
         previous_end = *end;
         let clause = sentence_so_far(before);
         if introduces_an_end(clause) && effective.is_none_or(|e| e.start != *at) {
@@ -1374,6 +1376,52 @@ mod tests {
         let figures = "This Agreement is made as of June 30, 2009.\n\nThis Agreement shall commence on the Effective \
                        Date and shall  continue until the twentieth (20th) anniversary of the Effective Date.";
         assert_eq!(expires(figures).as_deref(), Some("6/30/29"));
+    }
+
+    #[test]
+    fn dates_dense_in_a_term_sentence_never_overlap_nor_panic() {
+        // Words of dates in every order inside a term sentence: the readers slice the text
+        // between one date and the next, so dates must come in order and apart.
+        let words = [
+            "1",
+            "5",
+            "15t",
+            "h",
+            "day",
+            "of",
+            "June",
+            "January",
+            "2010,",
+            "2011",
+            "5,2010",
+            "12/31/2010",
+            "through",
+            "until",
+            "commencing",
+            "The",
+            "term",
+            "of",
+            "this",
+            "Agreement",
+            "shall",
+            "commence",
+            "on",
+            "and",
+            "end",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3000 {
+            let mut text = String::from("The term of this Agreement shall commence on");
+            for _ in 0..14 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                text.push(' ');
+                text.push_str(words[(seed >> 33) as usize % words.len()]);
+            }
+            text.push('.');
+            let dates = find_dates(&text);
+            let _ = key_terms(&text);
+            assert!(dates.windows(2).all(|pair| pair[0].1 <= pair[1].0), "{text} {dates:?}");
+        }
     }
 
     #[test]
