@@ -86,7 +86,13 @@ pub fn key_terms(text: &str) -> Terms {
     let initial_term = initial_term(text, &sentences);
     Terms {
         parties: find_parties(text),
-        expiration_date: expiration_date(text, &dates, effective_date.as_ref(), initial_term.as_ref(), &sentences),
+        expiration_date: expiration_date(
+            text,
+            &dates,
+            Start { effective: effective_date.as_ref(), dated: agreement_date.as_ref() },
+            initial_term.as_ref(),
+            &sentences,
+        ),
         agreement_date,
         effective_date,
         initial_term,
@@ -148,7 +154,8 @@ impl Sentence {
 /// The end of the term, read first from the sentences that state the agreement's term (see
 /// [`term_sentences`]): an end date stated there, an anniversary of the effective date, a
 /// period from the start the sentence gives (or from the effective date), or "perpetual" when
-/// the term runs until someone ends it. Only when no such sentence says: a date introduced
+/// the term runs until someone or something ends it (see [`open_end`]). Only when no such
+/// sentence says: a date introduced
 /// as the agreement's end anywhere ("expiring on", "until"), the effective date plus the
 /// initial term, or a perpetual term. The date carries the offsets of the words it was read
 /// or computed from.
@@ -160,12 +167,12 @@ impl Sentence {
 fn expiration_date(
     text: &str,
     dates: &[(usize, usize, String)],
-    effective: Option<&Term>,
+    start: Start,
     initial_term: Option<&Period>,
     sentences: &[Sentence],
 ) -> Option<Term> {
-    if let Some(end) =
-        term_sentences(text, sentences).iter().find_map(|s| end_in_term_sentence(text, s, dates, effective))
+    let effective = start.effective;
+    if let Some(end) = term_sentences(text, sentences).iter().find_map(|s| end_in_term_sentence(text, s, dates, start))
     {
         return Some(end);
     }
@@ -180,8 +187,8 @@ fn expiration_date(
     if let Some((s, e, v)) = stated {
         return Some(Term { value: v.clone(), start: *s, end: *e });
     }
-    if let Some(end) =
-        effective.and_then(|effective| sentences.iter().find_map(|s| end_from_effective_date(effective, s)))
+    if let Some(end) = effective
+        .and_then(|effective| sentences.iter().find_map(|s| end_from_effective_date(effective, start.dated, s)))
     {
         return Some(end);
     }
@@ -303,7 +310,9 @@ fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
         let [term, agreement, during, renewal, duration, other_duties] = patterns.as_ref()?;
         if !duration.is_match(&s.lower)
             || other_duties.is_match(&s.lower)
-            || (s.has(&["renew", "extend"]) && renewal.is_match(&s.lower) && !s.has(&["commenc", "begin"]))
+            || (s.has(&["renew", "extend"])
+                && renewal.is_match(&s.lower)
+                && !s.has(&["commenc", "begin", "extend until", "extend through"]))
         {
             return None;
         }
@@ -415,8 +424,9 @@ fn end_in_term_sentence(
     text: &str,
     s: &Sentence,
     dates: &[(usize, usize, String)],
-    effective: Option<&Term>,
+    counted_from: Start,
 ) -> Option<Term> {
+    let effective = counted_from.effective;
     let mine: Vec<&(usize, usize, String)> = dates.iter().filter(|(at, _, _)| s.start <= *at && *at < s.end).collect();
     // A start the sentence states ("commencing January 1, 2000", "from February 21, 2011").
     let mut start: Option<&String> = None;
@@ -439,7 +449,7 @@ fn end_in_term_sentence(
             start = Some(value);
         }
     }
-    if let Some(end) = effective.and_then(|effective| end_from_effective_date(effective, s)) {
+    if let Some(end) = effective.and_then(|effective| end_from_effective_date(effective, counted_from.dated, s)) {
         return Some(end);
     }
     if let Some(period) = term_period(text, s) {
@@ -449,7 +459,13 @@ fn end_in_term_sentence(
     // A term that lasts until an event, not a date ("shall continue until the expiration of
     // the License Agreement", "until the Owner no longer owns any Receivables"): CUAD reads
     // these as perpetual too.
-    let until_an_event = s.lower.find("until").is_some_and(|at| {
+    // ("Unless terminated" is open-ended only in a sentence that gives no period: "shall
+    // continue for a period of [***] unless terminated earlier" has one, redacted.)
+    let open = open_end(&s.lower).filter(|at| {
+        !s.lower[*at..].starts_with("unless")
+            || !s.has(&["period", "for a term", "years", "months", "year term", "-year"])
+    });
+    let until_an_event = open.is_some_and(|at| {
         let after = &s.lower[at..];
         !mine.iter().any(|(date, _, _)| *date >= s.start + at)
             && !["until the end of", "until the last day of", "until such date", "until the date", "until revoked"]
@@ -459,17 +475,39 @@ fn end_in_term_sentence(
     (runs_until_ended(s) || until_an_event).then(|| Term { value: "perpetual".into(), start: s.start, end: s.end })
 }
 
+/// Where a term sentence says the term lasts until something happens rather than for a time:
+/// "until …", "for so long as …", "ending on the expiration of …", "unless terminated". (With
+/// "so long as", the expiration of another thing and "unless terminated": on the training part
+/// 3 more of CUAD's "perpetual" read, and a fourth with "shall extend until" no longer taken
+/// for a renewal; none lost. Tried and left out: any "this Agreement
+/// shall terminate upon / if …" when nothing else gave an end: 2 more perpetual terms, but 8
+/// in contracts CUAD gives no expiration date, most of them an agency's obligations ending
+/// with an offering.)
+fn open_end(lower: &str) -> Option<usize> {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"\buntil\b|\bso long as\b|\b(end|ending|ends|terminate|terminates|expire|expires) (on|upon|with) the (expiration|termination) (of|and|or)\b|\bunless terminated\b",
+            )
+            .ok()
+        })
+        .as_ref()?
+        .find(lower)
+        .map(|found| found.start())
+}
+
 /// The term's end stated from the effective date ("shall terminate on the third anniversary
 /// of the Effective Date", "until the four-year anniversary of the Effective Date", "ending
 /// on the tenth (10th) anniversary thereof", "shall terminate on the date three (3) years
 /// from the Effective Date"): the effective date plus that many years or months.
-fn end_from_effective_date(effective: &Term, s: &Sentence) -> Option<Term> {
+fn end_from_effective_date(effective: &Term, dated: Option<&Term>, s: &Sentence) -> Option<Term> {
     static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let pattern = PATTERN
         .get_or_init(|| {
             let count = r"(?P<count>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?";
             // (Words spaced however the filing spaced them: "the date of this      Agreement".)
-            let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|date\s+(?:hereof|of\s+this\s+agreement))|thereof)";
+            let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|(?P<dated>date\s+(?:hereof|of\s+this\s+agreement)))|thereof)";
             let period = r"(?:\s+\(\d{1,3}\))?\s+(?P<unit>years?|months?)\s+(?:from|after)\s+the\s+effective\s+date";
             regex::Regex::new(&format!(
                 r"(?:end|expir|terminat|until|conclud|through)\w*\b[^.;]{{0,40}}?\(?\b{count}\)?(?:{anniversary}|{period})"
@@ -506,7 +544,18 @@ fn end_from_effective_date(effective: &Term, s: &Sentence) -> Option<Term> {
     let (value, days) =
         if months { (format!("{count} months"), 30 * count) } else { (format!("{count} years"), 365 * count) };
     let period = Period { value, days: u32::try_from(days).ok()?, start, end };
-    Some(Term { value: add_period(&effective.value, &period)?, start, end })
+    // ("The first anniversary of the date of this Agreement" counts from the date it bears,
+    // which need not be the date its term begins.)
+    let from = dated.filter(|_| found.name("dated").is_some()).unwrap_or(effective);
+    Some(Term { value: add_period(&from.value, &period)?, start, end })
+}
+
+/// The dates a term can be counted from: the effective date (or, wanting one, the
+/// agreement's date) and the date the agreement bears.
+#[derive(Clone, Copy)]
+struct Start<'a> {
+    effective: Option<&'a Term>,
+    dated: Option<&'a Term>,
 }
 
 /// "m/d/yy" plus a period, as "m/d/yy" (days past a month's end fall back to its last day).
@@ -963,7 +1012,11 @@ fn is_defined_as_effective_date(text: &str, date_end: usize) -> bool {
 /// A date after "effective as of", "commencing", "Effective Date:" and the like. (White space
 /// collapsed and no end between cue and date: on the 325 training contracts, effective date
 /// 173 → 174 of 201 exact and expiration date 135 → 137 of 198; one exhibit's "Effective
-/// Date: January 5, 1999" is now taken where the agreement date had stood in.)
+/// Date: January 5, 1999" is now taken where the agreement date had stood in. The day the
+/// agreement or its term begins, comes into force or is signed and effective — "The term …
+/// will begin on February 1, 1998", "\"Commencement Date\" means 16 October 2005" — CUAD
+/// reads as the effective date too: 174 → 178, one contract lost whose gold effective date
+/// is its signing date though its term begins later.)
 fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
     // The last 40 characters with runs of white space as one (a cover page's "EFFECTIVE
     // DATE", blank lines and centring spaces, "JUNE 1, 1998").
@@ -971,19 +1024,31 @@ fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
     let collapsed = wide.split_whitespace().collect::<Vec<_>>().join(" ") + " ";
     let before = &collapsed[crate::floor_boundary(&collapsed, collapsed.len().saturating_sub(41))..];
     // "commencing" starts the agreement or its term, not a fiscal year or a forecast.
-    let commences = before.contains("commenc") && {
-        let sentence = lower_window(text, date_start.saturating_sub(120), date_start);
-        let sentence = sentence.rsplit(['\n', ';']).next().unwrap_or("");
-        sentence.contains("agreement") || sentence.contains("term")
-    };
-    const CUES: [&str; 6] =
-        ["effective as of", "effective date", "effective on", "effective from", "effective:", "start:"];
-    // The last cue before the date, and no end between them: "effective as of the Effective
-    // Date and shall expire on December 31, 2006" gives the end, not the start.
-    let cued = CUES.iter().filter_map(|cue| before.rfind(cue).map(|at| at + cue.len())).max();
     let ended_since = |from: usize| {
         ["expir", "until", "terminat", "through", " end", "conclud"].iter().any(|cue| before[from..].contains(cue))
     };
+    let commenced =
+        ["commenc", "begin on", "begins on", "begin as of"].iter().filter_map(|cue| before.rfind(cue)).max();
+    let commences = commenced.is_some_and(|from| !ended_since(from)) && {
+        let sentence = lower_window(text, date_start.saturating_sub(120), date_start);
+        let sentence = sentence.rsplit(['\n', ';']).next().unwrap_or("");
+        ["agreement", "term", "contract"].iter().any(|cue| sentence.contains(cue))
+    };
+    const CUES: [&str; 10] = [
+        "effective as of",
+        "effective date",
+        "effective on",
+        "effective from",
+        "effective:",
+        "start:",
+        "effective this",
+        "into force as of",
+        "into force on",
+        "commencement date",
+    ];
+    // The last cue before the date, and no end between them: "effective as of the Effective
+    // Date and shall expire on December 31, 2006" gives the end, not the start.
+    let cued = CUES.iter().filter_map(|cue| before.rfind(cue).map(|at| at + cue.len())).max();
     commences || cued.is_some_and(|from| !ended_since(from))
 }
 
@@ -1130,6 +1195,9 @@ fn jurisdiction(text: &str, from: usize) -> Option<(usize, usize, String)> {
 
 /// Normalises a value for comparison (case, punctuation, "the", "State of").
 pub fn normalise(value: &str) -> String {
+    if let Some(date) = numeric_date(value.trim()) {
+        return date;
+    }
     let lower = value.to_lowercase().replace("state of ", "").replace("the ", "");
     lower
         .chars()
@@ -1140,9 +1208,30 @@ pub fn normalise(value: &str) -> String {
         .join(" ")
 }
 
+/// A date written in figures as m/d/y, in the engine's form ("01/31/2025" → "1/31/25"); read
+/// as d/m/y when only that is a date ("31/01/2025", as one CUAD answer is written).
+fn numeric_date(value: &str) -> Option<String> {
+    let parts: Vec<u32> = value.split('/').map(|part| part.parse().ok()).collect::<Option<_>>()?;
+    let [first, second, year] = parts[..] else { return None };
+    let (month, day) = if first > 12 && second <= 12 { (second, first) } else { (first, second) };
+    (1..=12).contains(&month).then_some(())?;
+    (1..=31).contains(&day).then_some(())?;
+    Some(format!("{month}/{day}/{:02}", year % 100))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_figures_compare_in_one_form() {
+        assert_eq!(normalise("31/01/2025"), normalise("1/31/25"));
+        assert_eq!(normalise("01/05/2019"), "1/5/19");
+        assert_eq!(normalise("9/5/19"), "9/5/19");
+        // Not a date: left as it is.
+        assert_eq!(normalise("13/13/2020"), "13/13/2020");
+        assert_eq!(normalise("1/2"), "1/2");
+    }
 
     #[test]
     fn dates_in_contract_styles_are_normalised() {
@@ -1362,6 +1451,54 @@ mod tests {
         // "comes into force as of" starts the term the sentence gives.
         let in_force = "13.1 This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.";
         assert_eq!(expires(in_force).as_deref(), Some("1/1/14"));
+    }
+
+    #[test]
+    fn a_term_that_lasts_while_something_holds_is_perpetual_but_a_redacted_period_is_not() {
+        for open in [
+            "This Agreement shall become effective as of the Effective Date and shall continue to be in full force \
+             and effect for so long as Alpha remains a Shareholder of the Company.",
+            "This Agreement will be effective beginning on the Effective Date and ending on the expiration and/or \
+             termination of all Service Option Attachments.",
+            "This Agreement shall become effective as of the day and year first above written and shall govern the \
+             relations between the parties hereto thereafter, unless terminated as set forth in this Section 6.",
+            // "Extend until" states the term; it is no renewal.
+            "Unless earlier terminated as provided below, this IP Agreement shall extend until the last date of \
+             expiration of the Intellectual Property rights licensed under this IP Agreement.",
+        ] {
+            let text = format!("This Agreement is made as of March 20, 2018.\n\n{open}");
+            assert_eq!(expires(&text).as_deref(), Some("perpetual"), "{open}");
+        }
+        for dated in [
+            // A period is stated, if redacted: not open-ended.
+            "This Supply Agreement shall commence on the Effective Date, and shall continue for a period of [***] \
+             unless terminated earlier in accordance with its terms.",
+            // The end is a date the agreement defines elsewhere.
+            "This Agreement shall commence on the Effective Date and, unless earlier terminated, shall expire on the \
+             Expiration Date (the \"Term\").",
+        ] {
+            let text = format!("This Agreement is made as of March 20, 2018.\n\n{dated}");
+            assert_ne!(expires(&text).as_deref(), Some("perpetual"), "{dated}");
+        }
+    }
+
+    #[test]
+    fn the_start_of_the_term_is_the_effective_date_and_an_anniversary_of_the_agreements_date_counts_from_it() {
+        let effective = |text: &str| key_terms(text).effective_date.map(|t| t.value);
+        let begins = "This Agreement is made as of January 26, 1998.\n\nThe term of this Agreement will begin on \
+                      February 1, 1998 and end on the first anniversary of the date of this Agreement.";
+        assert_eq!(effective(begins).as_deref(), Some("2/1/98"));
+        assert_eq!(expires(begins).as_deref(), Some("1/26/99"));
+        for (text, date) in [
+            ("This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.", "1/1/13"),
+            ("Signed and effective this 25th day of May, 1999.", "5/25/99"),
+            ("\"Commencement Date\" means 16 October 2005.", "10/16/05"),
+        ] {
+            assert_eq!(effective(text).as_deref(), Some(date), "{text}");
+        }
+        // A date the term begins and then one it ends: the first is the start.
+        let both = "This promotion shall begin on June 1, 1999 and shall terminate June 1, 2000 (the \"Term\").";
+        assert_eq!(effective(both).as_deref(), Some("6/1/99"));
     }
 
     #[test]
