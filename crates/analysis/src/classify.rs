@@ -459,14 +459,33 @@ fn anchored_values(
 }
 
 /// Whether lower-cased `text` has `phrase`; "a…b" means "a" followed by "b" within
-/// [`PHRASE_GAP`] bytes.
+/// [`PHRASE_GAP`] bytes. A match that a [`NEGATIONS`] cue denies does not count.
 fn phrase_matches(text: &str, phrase: &str) -> bool {
-    let Some((first, second)) = phrase.split_once('…') else { return text.contains(phrase) };
+    let (first, second) = phrase.split_once('…').unwrap_or((phrase, ""));
     text.match_indices(first).any(|(at, _)| {
+        if is_negated(text, at) {
+            return false;
+        }
+        if second.is_empty() {
+            return true;
+        }
         let from = at + first.len();
         let to = crate::floor_boundary(text, from + PHRASE_GAP + second.len());
         text.get(from..to).is_some_and(|window| window.contains(second))
     })
+}
+
+/// Wording that, shortly before a phrase, says the contract does not have the thing the
+/// phrase names: "shall not be subject to any minimum purchase requirements", "this licence
+/// does not include a minimum annual royalty".
+const NEGATIONS: &[&str] = &["not be subject to any ", "not subject to any ", "not include a ", "not include any "];
+
+/// Bytes before a phrase in which a [`NEGATIONS`] cue denies it.
+const NEGATION_REACH: usize = 40;
+
+fn is_negated(text: &str, at: usize) -> bool {
+    let from = crate::floor_boundary(text, at.saturating_sub(NEGATION_REACH));
+    text.get(from..at).is_some_and(|before| NEGATIONS.iter().any(|cue| before.contains(cue)))
 }
 
 /// Largest gap between the two parts of an "a…b" phrase.
@@ -1689,6 +1708,19 @@ mod tests {
             "Most Favored Nation"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_phrase_the_contract_denies_is_no_evidence() {
+        let denied = "Distributor shall not be subject to any minimum purchase requirements.";
+        assert!(cited_by_wording(denied, "Minimum Commitment").is_empty());
+        let denied = "This license does not include a minimum annual royalty payable by THI.";
+        assert!(cited_by_wording(denied, "Minimum Commitment").is_empty());
+        let owed = "Distributor shall meet the minimum purchase requirements, which are not subject to change.";
+        assert_eq!(cited_by_wording(owed, "Minimum Commitment"), [owed]);
+        // A cue far before the phrase, or after it, denies nothing.
+        let later = "Payments shall not be subject to any set-off, and in each Contract Year Buyer shall pay a minimum annual fee of $10,000.";
+        assert_eq!(cited_by_wording(later, "Minimum Commitment"), [later]);
     }
 
     #[test]
