@@ -777,8 +777,9 @@ fn wording_hits(
         .collect()
 }
 
-/// Sentences in which a category's phrases say something else, by category (patterns on the
-/// lower-cased segment); phrases and rules chosen on the training part only.
+/// Sentences in which a category's phrases say something else, by category: patterns on the
+/// lower-cased segment, each chosen on the training part only. A segment one matches is no
+/// evidence by those phrases (the model, rules, headings and other categories still hear it).
 ///
 /// - Non-Disparagement: a limit on how a party may use the other's marks, logos or domain
 ///   names ("shall not use the Licensed Mark in any manner that disparages … Licensor"). It
