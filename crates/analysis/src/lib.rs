@@ -10,6 +10,7 @@ pub mod classify;
 pub mod eval;
 pub mod extract;
 pub mod playbook;
+pub mod report;
 pub mod review;
 pub mod segment;
 pub mod structure;

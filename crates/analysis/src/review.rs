@@ -100,6 +100,27 @@ const TOP_RISKS: usize = 5;
 
 /// Reviews an extracted document with the clause model and a playbook, for a side.
 pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: Option<Side>) -> Review {
+    review_with_progress(extracted, model, playbook, side, &mut |_| {})
+}
+
+/// The stages of a review after extraction, as [`review_with_progress`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Segments, structure, key terms and clause scores.
+    Classifying,
+    /// The playbook's rules against what was found.
+    CheckingPlaybook,
+}
+
+/// [`review`], telling `progress` as each stage starts (a pipeline shows it live).
+pub fn review_with_progress(
+    extracted: &Extracted,
+    model: &Model,
+    playbook: &Playbook,
+    side: Option<Side>,
+    progress: &mut dyn FnMut(Stage),
+) -> Review {
+    progress(Stage::Classifying);
     let analysed = extracted.analysed_text();
     let text: &str = &analysed;
     let segments = segments(text);
@@ -121,6 +142,7 @@ pub fn review(extracted: &Extracted, model: &Model, playbook: &Playbook, side: O
     clauses.sort_by(|a, b| a.start.cmp(&b.start).then(b.confidence.total_cmp(&a.confidence)));
     let found: Vec<FoundClause> =
         clauses.iter().map(|c| FoundClause { category: c.category, start: c.start, end: c.end }).collect();
+    progress(Stage::CheckingPlaybook);
     let mut risks = playbook.check(text, &found, &terms, side);
     for risk in &mut risks {
         if let Some(citation) = &mut risk.citation {
@@ -206,6 +228,13 @@ fn severity_word(finding: &Finding) -> &'static str {
         crate::playbook::Severity::Medium => "medium",
         crate::playbook::Severity::Low => "low",
     }
+}
+
+/// The playbook a review runs with: a built-in one by name, or for `"auto"` the built-in one
+/// suited to the document ([`suggested_playbook`]). `None` for an unknown name.
+pub fn resolve_playbook(name: &str, text: &str) -> Option<Playbook> {
+    let name = if name == "auto" { suggested_playbook(text) } else { name };
+    Playbook::built_in(name)
 }
 
 /// The built-in playbook suited to the document: the NDA playbook when its opening calls it

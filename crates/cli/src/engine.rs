@@ -11,7 +11,7 @@ use cr_analysis::playbook::{Playbook, Side};
 use cr_analysis::segment::{segments, Segment};
 use cr_analysis::{extract, Limits};
 
-use crate::report;
+use cr_analysis::report;
 
 /// Most L-BFGS steps per logistic regression; on the CUAD training part they converge (an
 /// improvement under 1e-7 of the objective) well before.
@@ -200,7 +200,7 @@ pub fn review_pdf(file: &Path, target: &Path, options: &ReviewOptions) -> anyhow
     let extracted = extract_file(file)?;
     let review = options.review(&extracted)?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let bytes = crate::report_pdf::report(&review, &name)
+    let bytes = cr_analysis::report::pdf::report(&review, &name)
         .map_err(|e| anyhow::anyhow!("could not build the PDF report: {e}"))?;
     std::fs::write(target, &bytes).with_context(|| format!("writing {}", target.display()))?;
     eprintln!("report written to {} ({} risks, {} bytes)", target.display(), review.risks.len(), bytes.len());

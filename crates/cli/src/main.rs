@@ -8,8 +8,6 @@ use cr_server::{Application, Config};
 
 mod engine;
 mod llm;
-mod report;
-mod report_pdf;
 
 // The request paths allocate many small buffers across threads; mimalloc measured faster
 // than glibc malloc on the cache-miss benchmark (see bench/README.md).
@@ -41,6 +39,23 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080 (overrides CR_LISTEN).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+    },
+    /// Run analysis workers (with the dispatch relay and the reconciler) until SIGTERM.
+    Worker {
+        /// Analyses at once; overrides CR_WORKER__CONCURRENCY (default: one per core).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// Queue a new analysis of every document whose latest analysis came from another
+    /// engine version (an older one, after an upgrade).
+    Reanalyze {
+        /// Re-run documents whose latest analysis has an engine version other than this one
+        /// (default: the version of this binary).
+        #[arg(long, value_name = "VERSION")]
+        engine_older_than: Option<String>,
+        /// Re-run every analysed document, whatever its engine version.
+        #[arg(long, conflicts_with = "engine_older_than")]
+        all: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -168,6 +183,25 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("Created the platform admin. API key (shown once, also in the data dir): {key}");
             }
             app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Worker { concurrency } => {
+            if let Some(concurrency) = concurrency {
+                config.worker.concurrency = concurrency;
+            }
+            let services = cr_server::startup::Services::build(&config).await?;
+            services.run_workers_until_stopped(shutdown_signal()).await;
+            Ok(())
+        }
+        Command::Reanalyze { engine_older_than, all } => {
+            let services = cr_server::startup::Services::build(&config).await?;
+            let version = match (all, engine_older_than) {
+                (true, _) => None,
+                (false, Some(version)) => Some(version),
+                (false, None) => Some(env!("CARGO_PKG_VERSION").to_owned()),
+            };
+            let queued = services.analysis.reanalyze(version.as_deref()).await?;
+            println!("{queued} documents queued for a new analysis");
+            Ok(())
         }
         Command::Migrate => {
             let db = cr_store::Database::connect(&config.effective_database_url(), 2).await?;

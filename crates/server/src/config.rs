@@ -50,6 +50,8 @@ pub struct Config {
     /// generated and written to `<data_dir>/bootstrap-api-key` (mode 0600).
     pub bootstrap_api_key: Option<Secret>,
     pub cache: CacheConfig,
+    /// Analysis workers, dispatch and reconciler.
+    pub worker: WorkerConfig,
     /// The optional LLM pass of `review` (off unless `llm.url` is set).
     pub llm: LlmConfig,
 }
@@ -73,6 +75,31 @@ pub struct LlmConfig {
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Whether `serve` runs analysis workers too (`contract-reviewer worker` always does).
+    pub in_serve: bool,
+    /// Analyses run at once per process; 0 means one per core.
+    pub concurrency: usize,
+    /// How long a claimed job stays with its worker without a renewal, s.
+    pub lease_secs: f64,
+    /// Claims of one job before it is given up as `dead`.
+    pub max_attempts: i32,
+    /// How often an idle worker looks in the database for due jobs, ms.
+    pub poll_interval_ms: u64,
+    /// First retry delay of a transient failure, ms (doubles per attempt, ± 50 % jitter).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay, ms.
+    pub backoff_max_ms: u64,
+    /// How long SIGTERM lets in-flight analyses finish before handing them back, s.
+    pub shutdown_grace_secs: f64,
+    /// How often the reconciler re-queues jobs of dead workers and lost stream entries, ms.
+    pub reconcile_interval_ms: u64,
+    /// A queued job not claimed this long after it was put on the stream is sent again, s.
+    pub redispatch_after_secs: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// Prefix of every cache key (several deployments can share one Redis).
     pub key_prefix: String,
@@ -86,6 +113,8 @@ pub struct CacheConfig {
     pub list_ttl_secs: f64,
     /// Lifetime of a cached "not found", s.
     pub negative_ttl_secs: f64,
+    /// Lifetime of a cached analysis, s.
+    pub analysis_ttl_secs: f64,
     /// TTLs vary by ± this fraction (0 to 0.5).
     pub ttl_jitter: f64,
     /// Entries the in-process cache holds at most.
@@ -109,8 +138,21 @@ impl Default for Config {
                 document_ttl_secs: 3600.0,
                 list_ttl_secs: 300.0,
                 negative_ttl_secs: 30.0,
+                analysis_ttl_secs: 7.0 * 24.0 * 3600.0,
                 ttl_jitter: 0.1,
                 memory_capacity: 100_000,
+            },
+            worker: WorkerConfig {
+                in_serve: true,
+                concurrency: 0,
+                lease_secs: 60.0,
+                max_attempts: 3,
+                poll_interval_ms: 1000,
+                backoff_base_ms: 1000,
+                backoff_max_ms: 300_000,
+                shutdown_grace_secs: 30.0,
+                reconcile_interval_ms: 5000,
+                redispatch_after_secs: 30.0,
             },
             llm: LlmConfig { url: None, model: "llama3.2".into(), api_key: None, timeout_ms: 60_000, max_tokens: 800 },
         }
@@ -163,11 +205,30 @@ impl Config {
             ("document_ttl_secs", c.document_ttl_secs),
             ("list_ttl_secs", c.list_ttl_secs),
             ("negative_ttl_secs", c.negative_ttl_secs),
+            ("analysis_ttl_secs", c.analysis_ttl_secs),
         ] {
             anyhow::ensure!((0.001..=31_536_000.0).contains(&ttl), "cache.{name} must be between 0.001 and 31536000 s");
         }
         anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
         anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
+        let w = &self.worker;
+        anyhow::ensure!(w.concurrency <= 256, "worker.concurrency must be at most 256 (0 = one per core)");
+        anyhow::ensure!((0.1..=3600.0).contains(&w.lease_secs), "worker.lease_secs must be between 0.1 and 3600");
+        anyhow::ensure!((1..=100).contains(&w.max_attempts), "worker.max_attempts must be between 1 and 100");
+        for (name, ms) in [
+            ("poll_interval_ms", w.poll_interval_ms),
+            ("backoff_base_ms", w.backoff_base_ms),
+            ("backoff_max_ms", w.backoff_max_ms),
+            ("reconcile_interval_ms", w.reconcile_interval_ms),
+        ] {
+            anyhow::ensure!((1..=86_400_000).contains(&ms), "worker.{name} must be between 1 and 86400000");
+        }
+        anyhow::ensure!(w.backoff_base_ms <= w.backoff_max_ms, "worker.backoff_base_ms must not exceed backoff_max_ms");
+        for (name, secs) in
+            [("shutdown_grace_secs", w.shutdown_grace_secs), ("redispatch_after_secs", w.redispatch_after_secs)]
+        {
+            anyhow::ensure!((0.0..=86_400.0).contains(&secs), "worker.{name} must be between 0 and 86400");
+        }
         if let Some(url) = &self.llm.url {
             anyhow::ensure!(
                 url.starts_with("http://"),
@@ -210,6 +271,26 @@ impl Config {
             breaker_open: Duration::from_millis(self.cache.breaker_open_ms),
             ttl_jitter: self.cache.ttl_jitter,
             memory_capacity: self.cache.memory_capacity,
+        }
+    }
+
+    pub fn analysis_settings(&self) -> cr_service::analysis::AnalysisSettings {
+        let w = &self.worker;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cr_service::analysis::AnalysisSettings {
+            workers: cr_service::analysis::WorkerSettings {
+                concurrency: if w.concurrency == 0 { cores } else { w.concurrency },
+                lease: Duration::from_secs_f64(w.lease_secs),
+                max_attempts: w.max_attempts,
+                poll_interval: Duration::from_millis(w.poll_interval_ms),
+                backoff_base: Duration::from_millis(w.backoff_base_ms),
+                backoff_max: Duration::from_millis(w.backoff_max_ms),
+                shutdown_grace: Duration::from_secs_f64(w.shutdown_grace_secs),
+                reconcile_interval: Duration::from_millis(w.reconcile_interval_ms),
+                redispatch_after: Duration::from_secs_f64(w.redispatch_after_secs),
+            },
+            analysis_ttl: Duration::from_secs_f64(self.cache.analysis_ttl_secs),
+            negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
         }
     }
 

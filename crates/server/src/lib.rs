@@ -1,6 +1,7 @@
 //! The HTTP edge of Contract Reviewer: REST API with its OpenAPI document, and health checks.
 //! Handlers are thin: they parse, authenticate, call a service and shape the answer.
 
+pub mod analysis_routes;
 pub mod config;
 pub mod error;
 pub mod routes;

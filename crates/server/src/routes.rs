@@ -16,6 +16,7 @@ use cr_store::identity::Principal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::analysis_routes as analysis;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -37,6 +38,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/documents/{id}/relations"),
     ("post", "/api/documents/{id}/relations"),
     ("delete", "/api/documents/{id}/relations/{relation_id}"),
+    ("post", "/api/documents/{id}/analyses"),
+    ("get", "/api/documents/{id}/analyses"),
+    ("get", "/api/documents/{id}/analysis"),
+    ("get", "/api/documents/{id}/events"),
+    ("get", "/api/analyses/{id}"),
+    ("get", "/api/analyses/{id}/report.json"),
+    ("get", "/api/analyses/{id}/report.pdf"),
+    ("get", "/api/portfolio"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -52,6 +61,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/documents/{id}/original", get(download_original))
         .route("/api/documents/{id}/relations", get(list_relations).post(create_relation))
         .route("/api/documents/{id}/relations/{relation_id}", delete(delete_relation))
+        .route("/api/documents/{id}/analyses", post(analysis::request_analysis).get(analysis::list_analyses))
+        .route("/api/documents/{id}/analysis", get(analysis::latest_analysis))
+        .route("/api/documents/{id}/events", get(analysis::events))
+        .route("/api/analyses/{id}", get(analysis::get_analysis))
+        .route("/api/analyses/{id}/report.json", get(analysis::report_json))
+        .route("/api/analyses/{id}/report.pdf", get(analysis::report_pdf))
+        .route("/api/portfolio", get(analysis::portfolio))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -74,16 +90,16 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn json_response(status: StatusCode, body: Bytes) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
+pub(crate) fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
     Ok(json_response(status, to_json_bytes(value)?))
 }
 
 /// Parses a JSON request body into `T`, with 415 / 400 / 422 errors that say what is wrong.
-fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -230,6 +246,7 @@ async fn upload_document(
     let limit = state.config.max_upload_bytes;
     let mut upload: Option<(cr_store::files::StagedFile, String)> = None;
     let mut metadata = None;
+    let mut request = cr_service::analysis::AnalysisRequest::default();
     let outcome: Result<(), ApiError> = async {
         while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
             match field.name().unwrap_or_default() {
@@ -260,14 +277,32 @@ async fn upload_document(
                             format!("metadata is not valid JSON: {e}"),
                         )
                     })?;
-                    metadata = Some(value);
+                    if metadata.replace(value).is_some() {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "duplicate_field",
+                            "send one `metadata` field per upload",
+                        ));
+                    }
+                }
+                name @ ("playbook" | "side") => {
+                    let name = name.to_owned();
+                    let text = field.text().await.map_err(multipart_error)?;
+                    let slot = if name == "playbook" { &mut request.playbook } else { &mut request.side };
+                    if text.len() > 64 || slot.replace(text.trim().to_owned()).is_some() {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_field",
+                            format!("send at most one short `{name}` field per upload"),
+                        ));
+                    }
                 }
                 other => {
                     return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
                         "unknown_field",
                         format!(
-                            "unexpected form field `{}`; send `file` and optionally `metadata`",
+                            "unexpected form field `{}`; send `file` and optionally `metadata`, `playbook`, `side`",
                             other.escape_debug()
                         ),
                     ))
@@ -286,12 +321,23 @@ async fn upload_document(
     let Some((staged, filename)) = upload else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "missing_file", "the form has no `file` field"));
     };
-    let StoredResponse { status, body, replayed } =
-        state.documents.upload(&caller, UploadIn { staged, filename, metadata, idempotency_key }).await?;
-    let location = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body)
-        .ok()
-        .and_then(|doc| HeaderValue::from_str(&format!("/api/documents/{}", doc.id)).ok());
-    let mut response = stored_response(StoredResponse { status, body, replayed });
+    let job = match state.analysis.new_job(&caller, &request).await {
+        Ok(job) => job,
+        Err(err) => {
+            staged.discard().await;
+            return Err(err.into());
+        }
+    };
+    let StoredResponse { status, body, replayed, queued_job } = state
+        .documents
+        .upload(&caller, UploadIn { staged, filename, metadata, idempotency_key, job: Some(job) })
+        .await?;
+    let document = serde_json::from_slice::<cr_service::documents::DocumentOut>(&body).ok();
+    if let (Some(job_id), Some(doc)) = (&queued_job, &document) {
+        state.analysis.queued(&caller.organisation_id, &doc.id, job_id).await;
+    }
+    let location = document.and_then(|doc| HeaderValue::from_str(&format!("/api/documents/{}", doc.id)).ok());
+    let mut response = stored_response(StoredResponse { status, body, replayed, queued_job: None });
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }

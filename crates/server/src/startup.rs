@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use cr_service::analysis::dispatch::RedisStream;
+use cr_service::analysis::events::EventBus;
+use cr_service::analysis::{AnalysisService, Background};
 use cr_service::documents::DocumentService;
 use cr_service::identity::Authenticator;
 use cr_store::{Cache, Database, FileStore};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
@@ -20,8 +24,11 @@ pub struct AppState {
     pub db: Database,
     pub cache: Cache,
     pub documents: DocumentService,
+    pub analysis: AnalysisService,
     pub auth: Authenticator,
     pub config: Arc<Config>,
+    /// Cancelled when the server starts shutting down (ends long-lived event streams).
+    pub shutdown: CancellationToken,
 }
 
 pub struct Application {
@@ -31,8 +38,17 @@ pub struct Application {
     pub bootstrap_api_key: Option<String>,
 }
 
-impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+/// The storage backends and services of one process, as `serve` and `worker` both need them.
+pub struct Services {
+    pub db: Database,
+    pub cache: Cache,
+    pub files: FileStore,
+    pub analysis: AnalysisService,
+}
+
+impl Services {
+    /// Connects the database (migrating it), the cache, the file store and the analysis flow.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
         config.validate()?;
         tokio::fs::create_dir_all(&config.data_dir)
             .await
@@ -49,6 +65,35 @@ impl Application {
             Ok(n) => tracing::info!(removed = n, "removed staging files of interrupted uploads"),
             Err(err) => tracing::warn!(error = %err, "could not sweep the staging directory"),
         }
+        let (events, stream) = match &config.redis_url {
+            Some(url) => {
+                let timeout = Duration::from_millis(config.cache.timeout_ms);
+                (
+                    EventBus::redis(url.expose(), &config.cache.key_prefix, timeout)?,
+                    Some(RedisStream::new(url.expose(), &config.cache.key_prefix, timeout)?),
+                )
+            }
+            None => (EventBus::local(), None),
+        };
+        let analysis =
+            AnalysisService::new(db.clone(), cache.clone(), files.clone(), events, stream, config.analysis_settings())?;
+        Ok(Self { db, cache, files, analysis })
+    }
+
+    /// Runs relay, reconciler and workers until `shutdown` completes, then stops them (in-flight
+    /// analyses finish within the grace period or are handed back).
+    pub async fn run_workers_until_stopped(&self, shutdown: impl Future<Output = ()>) {
+        let background = Background::start(&self.analysis, true);
+        tracing::info!(concurrency = self.analysis.settings().concurrency, "analysis workers running");
+        shutdown.await;
+        background.shutdown().await;
+        self.db.close().await;
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let Services { db, cache, files, analysis } = Services::build(&config).await?;
         let auth = Authenticator::new(db.clone());
         let bootstrap_api_key =
             auth.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned())).await?;
@@ -66,7 +111,15 @@ impl Application {
             address = %listener.local_addr()?,
             "contract-reviewer ready"
         );
-        let state = AppState { db, cache, documents, auth, config: Arc::new(config) };
+        let state = AppState {
+            db,
+            cache,
+            documents,
+            analysis,
+            auth,
+            config: Arc::new(config),
+            shutdown: CancellationToken::new(),
+        };
         Ok(Self { listener, state, bootstrap_api_key })
     }
 
@@ -78,12 +131,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves (with the analysis workers, when `worker.in_serve`) until `shutdown` completes,
+    /// then finishes in-flight requests and analyses.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let background = Background::start(&self.state.analysis, self.state.config.worker.in_serve);
         let router = crate::routes::router(self.state.clone());
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        let token = self.state.shutdown.clone();
+        let signal = async move {
+            shutdown.await;
+            token.cancel();
+        };
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(signal).await.context("serving HTTP");
+        background.shutdown().await;
         self.state.db.close().await;
-        Ok(())
+        served
     }
 }
 

@@ -19,6 +19,7 @@ use cr_store::documents::{
 };
 use cr_store::files::StagedFile;
 use cr_store::identity::Principal;
+use cr_store::jobs::NewJob;
 use cr_store::{ids, Cache, Database, FileStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -179,6 +180,8 @@ pub struct UploadIn {
     pub filename: String,
     pub metadata: Option<Value>,
     pub idempotency_key: Option<String>,
+    /// The analysis job to queue with the document (none: the document is only stored).
+    pub job: Option<NewJob>,
 }
 
 /// A response body with its status, as stored for idempotent replays.
@@ -188,6 +191,8 @@ pub struct StoredResponse {
     pub body: Bytes,
     /// True when this answer is a replay of an earlier request with the same key.
     pub replayed: bool,
+    /// The analysis job this request queued, if it queued one.
+    pub queued_job: Option<String>,
 }
 
 type LoadResult = Result<Bytes, Arc<anyhow::Error>>;
@@ -205,11 +210,11 @@ struct Inner {
     loads: SingleFlight<LoadResult>,
 }
 
-fn document_key(org: &str, id: &str) -> String {
+pub(crate) fn document_key(org: &str, id: &str) -> String {
     format!("document:{org}:{id}")
 }
 
-fn list_namespace(org: &str) -> String {
+pub(crate) fn list_namespace(org: &str) -> String {
     format!("api:documents:list:{org}")
 }
 
@@ -229,8 +234,9 @@ impl DocumentService {
     /// the same request gets the first answer again and a different request with the same key
     /// gets 422.
     pub async fn upload(&self, caller: &Principal, upload: UploadIn) -> Result<StoredResponse, ServiceError> {
-        let UploadIn { mut staged, filename, metadata, idempotency_key } = upload;
-        let outcome = self.store_upload(caller, &mut staged, &filename, metadata, idempotency_key.as_deref()).await;
+        let UploadIn { mut staged, filename, metadata, idempotency_key, job } = upload;
+        let outcome =
+            self.store_upload(caller, &mut staged, &filename, metadata, idempotency_key.as_deref(), job.as_ref()).await;
         // Whatever happened, the staging file is either renamed into place or removed.
         staged.discard().await;
         outcome
@@ -243,6 +249,7 @@ impl DocumentService {
         raw_filename: &str,
         metadata: Option<Value>,
         idempotency_key: Option<&str>,
+        job: Option<&NewJob>,
     ) -> Result<StoredResponse, ServiceError> {
         let db = &self.inner.db;
         if let Some(key) = idempotency_key {
@@ -281,7 +288,7 @@ impl DocumentService {
             size_bytes: i64::try_from(size).context("upload size")?,
             media_type: media_type.mime().to_owned(),
             sha256,
-            status: "uploaded".to_owned(),
+            status: if job.is_some() { "queued" } else { "uploaded" }.to_owned(),
             metadata: sqlx::types::Json(metadata),
             version: 1,
             created_at: now,
@@ -294,10 +301,10 @@ impl DocumentService {
             status_code: 201,
             response_body: String::from_utf8_lossy(&body).into_owned(),
         };
-        match repo::insert_document(db, &row, idempotency_key.map(|k| (k, &record))).await? {
+        match repo::insert_document(db, &row, job, idempotency_key.map(|k| (k, &record))).await? {
             InsertOutcome::Inserted => {
                 self.inner.cache.invalidate(&[list_namespace(&row.organisation_id)]).await;
-                Ok(StoredResponse { status: 201, body, replayed: false })
+                Ok(StoredResponse { status: 201, body, replayed: false, queued_job: job.map(|j| j.id.clone()) })
             }
             InsertOutcome::IdempotencyKeyTaken => {
                 let key = idempotency_key.unwrap_or_default();
@@ -326,7 +333,7 @@ impl DocumentService {
                         return crate::idempotency::replay(previous, &record.request_hash);
                     }
                 }
-                Ok(StoredResponse { status: 200, body, replayed: false })
+                Ok(StoredResponse { status: 200, body, replayed: false, queued_job: None })
             }
         }
     }
@@ -476,7 +483,8 @@ impl DocumentService {
     }
 
     async fn invalidate(&self, org: &str, id: &str) {
-        self.inner.cache.invalidate(&[document_key(org, id), list_namespace(org)]).await;
+        let latest = crate::analysis::latest_key(org, id);
+        self.inner.cache.invalidate(&[document_key(org, id), list_namespace(org), latest]).await;
     }
 
     /// The document and the path of its original, for download.

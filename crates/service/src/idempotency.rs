@@ -46,7 +46,7 @@ where
 {
     let Some(key) = key else {
         let (status, body) = run().await?;
-        return Ok(StoredResponse { status, body, replayed: false });
+        return Ok(StoredResponse { status, body, replayed: false, queued_job: None });
     };
     validate_key(key)?;
     let request_hash = hex::encode(Sha256::digest(fingerprint));
@@ -60,7 +60,7 @@ where
         response_body: String::from_utf8_lossy(&stored_form(&body)).into_owned(),
     };
     repo::save_idempotency(db, &caller.organisation_id, key, &record).await?;
-    Ok(StoredResponse { status, body, replayed: false })
+    Ok(StoredResponse { status, body, replayed: false, queued_job: None })
 }
 
 /// The stored response, if it answered the same request.
@@ -75,5 +75,6 @@ pub fn replay(previous: IdempotencyRecord, request_hash: &str) -> Result<StoredR
         status: u16::try_from(previous.status_code).unwrap_or(200),
         body: Bytes::from(previous.response_body),
         replayed: true,
+        queued_job: None,
     })
 }

@@ -3,6 +3,7 @@
 //! Handlers in `cr-server` are thin calls into these. Everything here is independent of HTTP,
 //! so the same flows serve the REST API, the web pages and the CLI.
 
+pub mod analysis;
 pub mod content;
 pub mod documents;
 pub mod error;

@@ -63,7 +63,10 @@ macro_rules! in_transaction {
                 out
             }
             $crate::db::Pool::Sqlite(pool) => {
-                let mut $tx = pool.begin().await?;
+                // IMMEDIATE takes the write lock up front (waiting out the busy timeout): a
+                // deferred transaction that reads, then writes, fails at once with
+                // SQLITE_BUSY when another writer committed in between.
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = async { $body }.await;
                 if out.is_ok() {
                     $tx.commit().await?;
@@ -120,6 +123,12 @@ impl Database {
             Pool::Postgres(_) => "postgres",
             Pool::Sqlite(_) => "sqlite",
         }
+    }
+
+    /// The same pool with a round-trip counter of its own: background work (workers, relay,
+    /// reconciler) counts apart from the request path that tests watch.
+    pub fn with_own_counter(&self) -> Self {
+        Self { pool: self.pool.clone(), queries: Arc::new(AtomicU64::new(0)) }
     }
 
     /// Round trips (queries or transactions) made through this handle since it was created.

@@ -20,18 +20,19 @@ macro_rules! audit {
             "INSERT INTO audit_logs (id, organisation_id, actor_id, action, target_type, target_id, details, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(new_id("aud"))
+        .bind($crate::ids::new_id("aud"))
         .bind($org)
         .bind($actor)
         .bind($action)
         .bind($ttype)
         .bind($tid)
-        .bind(Json($details))
+        .bind(sqlx::types::Json($details))
         .bind($now)
         .execute(&mut *$tx)
         .await?
     };
 }
+pub(crate) use audit;
 
 const DOCUMENT_COLUMNS: &str = "id, organisation_id, owner_id, filename, original_filename, stored_path, size_bytes, \
      media_type, sha256, status, metadata, version, created_at, updated_at, deleted_at";
@@ -96,11 +97,12 @@ pub enum InsertOutcome {
     IdempotencyKeyTaken,
 }
 
-/// Inserts `doc` with its audit row and, when given, the idempotency record of the request,
-/// in one transaction.
+/// Inserts `doc` with its audit row, its analysis job (when given, with its dispatch outbox
+/// row) and the idempotency record of the request (when given), in one transaction.
 pub async fn insert_document(
     db: &Database,
     doc: &DocumentRow,
+    job: Option<&crate::jobs::NewJob>,
     idempotency: Option<(&str, &IdempotencyRecord)>,
 ) -> Result<InsertOutcome, sqlx::Error> {
     let details = serde_json::json!({
@@ -128,6 +130,9 @@ pub async fn insert_document(
             .bind(doc.deleted_at)
             .execute(&mut *tx)
             .await?;
+        if let Some(job) = job {
+            crate::jobs::insert_job!(tx, job, org = &doc.organisation_id, document = &doc.id, at = doc.created_at);
+        }
         if let Some((key, record)) = idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status_code, response_body, created_at) \

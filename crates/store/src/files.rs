@@ -31,7 +31,7 @@ impl FileStore {
     /// Opens (creating) the store under `root`.
     pub async fn open(root: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let root = root.into();
-        for dir in ["originals", "staging"] {
+        for dir in ["originals", "staging", "reports"] {
             tokio::fs::create_dir_all(root.join(dir))
                 .await
                 .with_context(|| format!("creating {}", root.join(dir).display()))?;
@@ -74,6 +74,32 @@ impl FileStore {
             .with_context(|| format!("moving the upload to {}", target.display()))?;
         sync_dir(&dir).await?;
         Ok(relative)
+    }
+
+    /// Where the report of an analysis is (`reports/<analysis id>.<extension>`).
+    pub fn report_path(&self, analysis_id: &str, extension: &str) -> PathBuf {
+        self.root.join("reports").join(format!("{analysis_id}.{extension}"))
+    }
+
+    /// Writes a report durably: to a temporary file, synced, renamed into place, directory
+    /// synced, so a reader finds the whole report or none.
+    pub async fn write_report(&self, analysis_id: &str, extension: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let target = self.report_path(analysis_id, extension);
+        let dir = self.root.join("reports");
+        let temporary = dir.join(format!(".{analysis_id}.{extension}.{}", crate::ids::new_id("tmp")));
+        let mut file =
+            tokio::fs::File::create(&temporary).await.with_context(|| format!("creating {}", temporary.display()))?;
+        let written = async {
+            file.write_all(bytes).await?;
+            file.sync_all().await?;
+            tokio::fs::rename(&temporary, &target).await
+        }
+        .await;
+        if let Err(err) = written {
+            remove_quietly(&temporary).await;
+            return Err(anyhow::Error::new(err).context(format!("writing the report {}", target.display())));
+        }
+        sync_dir(&dir).await
     }
 
     /// Removes staging files left by crashed uploads (older than `max_age`).

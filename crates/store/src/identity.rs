@@ -121,3 +121,16 @@ pub async fn provision_organisation(
     })?;
     Ok(ProvisionedOrganisation { organisation, admin_user_id: user_id, admin_email: admin_email.to_owned(), api_key })
 }
+
+/// The playbook and side an organisation's uploads are analysed with when they name none.
+pub async fn organisation_defaults(
+    db: &Database,
+    organisation_id: &str,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    const SQL: &str = "SELECT default_playbook, default_side FROM organisations WHERE id = $1";
+    let row = with_pool!(db, |p| sqlx::query_as::<_, (String, Option<String>)>(SQL)
+        .bind(organisation_id)
+        .fetch_optional(p)
+        .await)?;
+    Ok(row.unwrap_or_else(|| ("auto".into(), None)))
+}

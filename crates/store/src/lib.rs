@@ -6,13 +6,16 @@
 //!   (embedded mode). It may lose everything at any moment; callers treat every failure as a miss.
 //! - [`files::FileStore`]: originals, content-addressed by SHA-256, written and synced before
 //!   the row that names them.
+//! - [`jobs`] and [`analyses`]: the analysis state machine and its results, as rows.
 
+pub mod analyses;
 pub mod cache;
 pub mod db;
 pub mod documents;
 pub mod files;
 pub mod identity;
 pub mod ids;
+pub mod jobs;
 
 pub use cache::Cache;
 pub use db::Database;

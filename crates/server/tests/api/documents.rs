@@ -37,7 +37,7 @@ async fn an_uploaded_contract_can_be_read_listed_and_downloaded(mode: Mode) {
     assert_eq!(created["media_type"], "application/pdf");
     assert_eq!(created["size_bytes"], bytes.len());
     assert_eq!(created["metadata"]["client"], "ACME Corp");
-    assert_eq!(created["status"], "uploaded");
+    assert_eq!(created["status"], "queued");
 
     let fetched: Value = app.get(&org.key, &location).await.json().await.expect("json");
     assert_eq!(fetched, created);
@@ -181,7 +181,7 @@ async fn lists_filter_and_page_with_a_keyset_cursor(mode: Mode) {
     assert_eq!(ids(&special).len(), 1, "LIKE wildcards in q are matched literally");
     let wildcard: Value = app.get(&org.key, "/api/documents?q=%25").await.json().await.expect("json");
     assert_eq!(ids(&wildcard).len(), 1);
-    let status: Value = app.get(&org.key, "/api/documents?status=uploaded").await.json().await.expect("json");
+    let status: Value = app.get(&org.key, "/api/documents?status=queued").await.json().await.expect("json");
     assert_eq!(ids(&status).len(), 7);
     let none: Value = app.get(&org.key, "/api/documents?status=completed").await.json().await.expect("json");
     assert_eq!(ids(&none).len(), 0);

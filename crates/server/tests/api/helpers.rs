@@ -161,6 +161,8 @@ pub async fn spawn_app_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> Tes
         ..Config::default()
     };
     config.cache.key_prefix = format!("test:{}:", uuid::Uuid::now_v7().simple());
+    // Tests of the analysis flow turn the workers on; the others keep documents still.
+    config.worker.in_serve = false;
     let database = match mode {
         Mode::Server => {
             let database = TestDatabase::create().await;

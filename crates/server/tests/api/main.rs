@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod analysis;
 mod cache;
 mod documents;
 mod isolation;

@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
-use cr_analysis::classify::CATEGORIES;
-use cr_analysis::playbook::Severity;
-use cr_analysis::review::{Clause, Review};
+pub mod pdf;
+
+use crate::classify::CATEGORIES;
+use crate::playbook::Severity;
+use crate::review::{Clause, Review};
 
 /// ANSI styling, or none.
 pub struct Style {

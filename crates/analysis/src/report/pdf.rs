@@ -6,8 +6,8 @@
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 
-use cr_analysis::playbook::Severity;
-use cr_analysis::review::Review;
+use crate::playbook::Severity;
+use crate::review::Review;
 
 use crate::report::{confidence, excerpt};
 
