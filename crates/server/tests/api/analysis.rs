@@ -309,3 +309,135 @@ async fn portfolio_queries_return_exactly_the_expected_contracts_and_never_anoth
     assert_eq!(bad.status(), 400);
 }
 in_both_modes!(portfolio_queries_return_exactly_the_expected_contracts_and_never_another_organisations);
+
+/// Uploads `count` small contracts and returns their ids.
+async fn upload_many(app: &TestApp, key: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let text = format!("SUPPLY AGREEMENT {n}\n\nThis Agreement is governed by the laws of England and Wales.\n");
+        let response = app.upload(key, &format!("s{n}.txt"), text.into_bytes(), None, None).await;
+        assert_eq!(response.status(), 201);
+        ids.push(response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned());
+    }
+    ids
+}
+
+/// Waits until every job is completed (60 s at most) and returns the job counts by state.
+async fn wait_for_completion(app: &TestApp, jobs: i64) -> Vec<(String, i64)> {
+    for _ in 0..600 {
+        let states = cr_store::jobs::count_by_state(&app.state.db).await.expect("states");
+        if states == [("completed".to_owned(), jobs)] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cr_store::jobs::count_by_state(&app.state.db).await.expect("states")
+}
+
+/// Workers that only hear of jobs through the stream (or the reconciler's re-sends).
+fn stream_only(config: &mut Config) {
+    config.worker.poll_interval_ms = 600_000;
+    config.worker.reconcile_interval_ms = 200;
+    config.worker.redispatch_after_secs = 1.0;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_the_stream_lost_when_redis_was_flushed_are_sent_again_and_complete_once() {
+    // The app's own relay and reconciler run; its workers are off until the flush is done.
+    let app = spawn_app_with(Mode::Server, stream_only).await;
+    let org = app.new_org().await;
+    upload_many(&app, &org.key, 50).await;
+    for _ in 0..100 {
+        if app.count_rows("analysis_dispatch_outbox").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count_rows("analysis_dispatch_outbox").await, 0, "every job reached the stream");
+    let mut redis = redis::Client::open(crate::helpers::redis_url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let stream = format!("{}analysis:jobs", app.key_prefix);
+    let length = |mut redis: redis::aio::MultiplexedConnection| {
+        let stream = stream.clone();
+        async move { redis::cmd("XLEN").arg(&stream).query_async::<i64>(&mut redis).await.expect("xlen") }
+    };
+    assert_eq!(length(redis.clone()).await, 50);
+    // Redis loses everything of this deployment.
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}*", app.key_prefix)).query_async(&mut redis).await.expect("keys");
+    let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut redis).await.expect("del");
+    assert_eq!(length(redis.clone()).await, 0);
+
+    // The reconciler finds the queued jobs whose entries are stale and sends them again.
+    for _ in 0..100 {
+        if length(redis.clone()).await == 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(length(redis.clone()).await, 50, "the lost jobs are back on the stream");
+
+    let background = cr_service::analysis::Background::start(&app.state.analysis, true);
+    let states = wait_for_completion(&app, 50).await;
+    background.shutdown().await;
+    assert_eq!(states, [("completed".to_owned(), 50)]);
+    assert_eq!(app.count_rows("analyses").await, 50, "one result per job");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_analysed_while_redis_is_down_for_the_whole_test() {
+    let app = crate::helpers::spawn_app_without_waiting(Mode::Server, |config| {
+        with_workers(config);
+        // Nothing listens there.
+        config.redis_url = Some(cr_server::config::Secret::new("redis://127.0.0.1:9"));
+    })
+    .await;
+    let org = app.new_org().await;
+    let ids = upload_many(&app, &org.key, 5).await;
+    for id in &ids {
+        assert_eq!(app.wait_until_analysed(&org.key, id).await["status"], "analysed");
+    }
+    assert_eq!(app.count_rows("analyses").await, 5);
+}
+
+async fn a_worker_that_lost_its_lease_cannot_store_a_second_result(mode: Mode) {
+    let app = spawn_app_with(mode, |_| {}).await;
+    let org = app.new_org().await;
+    let id = upload_many(&app, &org.key, 1).await.remove(0);
+    let db = &app.state.db;
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let first = cr_store::jobs::claim(db, "worker-a", past, None).await.expect("claim").expect("a job");
+    // The lease is already over: the reconciler queues the job again and B claims it.
+    let requeued = cr_store::jobs::reclaim_expired(db, 10).await.expect("reclaim");
+    assert_eq!(requeued.len(), 1);
+    let future = chrono::Utc::now() + chrono::Duration::seconds(60);
+    let second = cr_store::jobs::claim(db, "worker-b", future, None).await.expect("claim").expect("the job again");
+    assert_eq!((second.job.id.as_str(), second.attempt), (first.job.id.as_str(), 2));
+
+    let analysis = |analysis_id: &str| {
+        let text = b"SUPPLY AGREEMENT\n\nThis Agreement is governed by the laws of England and Wales.\n";
+        cr_service::analysis::engine::analyse(analysis_id, text, "s.txt", "auto", None, &model(), &mut |_| {})
+            .expect("analysis")
+            .analysis
+    };
+    let late =
+        cr_store::analyses::complete(db, &first, &analysis(&cr_store::ids::new_id("ana"))).await.expect("complete");
+    assert_eq!(late, cr_store::jobs::Transition::Fenced);
+    let done =
+        cr_store::analyses::complete(db, &second, &analysis(&cr_store::ids::new_id("ana"))).await.expect("complete");
+    assert_eq!(done, cr_store::jobs::Transition::Done("completed".into()));
+    let again =
+        cr_store::analyses::complete(db, &second, &analysis(&cr_store::ids::new_id("ana"))).await.expect("complete");
+    assert_eq!(again, cr_store::jobs::Transition::Fenced, "a second run of a completed job");
+    assert_eq!(app.count_rows("analyses").await, 1);
+    let document: Value = app.get(&org.key, &format!("/api/documents/{id}")).await.json().await.expect("json");
+    assert_eq!(document["status"], "analysed");
+}
+in_both_modes!(a_worker_that_lost_its_lease_cannot_store_a_second_result);
+
+fn model() -> cr_analysis::classify::Model {
+    cr_analysis::classify::Model::from_bytes(cr_analysis::classify::BUILT_IN_MODEL).expect("model")
+}

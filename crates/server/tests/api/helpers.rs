@@ -137,6 +137,8 @@ fn template_name() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// The key prefix of this app's Redis keys.
+    pub key_prefix: String,
     pub client: reqwest::Client,
     /// API key of the platform admin (organisation "Default organisation").
     pub admin_key: String,
@@ -153,6 +155,13 @@ pub async fn spawn_app(mode: Mode) -> TestApp {
 
 /// Spawns the app after `adjust` has changed its configuration.
 pub async fn spawn_app_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let app = spawn_app_without_waiting(mode, adjust).await;
+    app.wait_until_cache_ready().await;
+    app
+}
+
+/// [`spawn_app_with`], without waiting for the cache (for a Redis that is meant to be down).
+pub async fn spawn_app_without_waiting(mode: Mode, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
@@ -173,6 +182,7 @@ pub async fn spawn_app_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> Tes
         Mode::Embedded => None,
     };
     adjust(&mut config);
+    let key_prefix = config.cache.key_prefix.clone();
     let admin_key = config.bootstrap_api_key.as_ref().map(|k| k.expose().to_owned()).expect("admin key");
     let app = Application::build(config).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -183,6 +193,7 @@ pub async fn spawn_app_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> Tes
     }));
     let test_app = TestApp {
         address,
+        key_prefix,
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
         admin_key,
         state,
@@ -191,7 +202,6 @@ pub async fn spawn_app_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> Tes
         _database: database,
         shutdown: Some(shutdown),
     };
-    test_app.wait_until_cache_ready().await;
     test_app
 }
 
