@@ -364,7 +364,9 @@ async fn jobs_the_stream_lost_when_redis_was_flushed_are_sent_again_and_complete
         let stream = stream.clone();
         async move { redis::cmd("XLEN").arg(&stream).query_async::<i64>(&mut redis).await.expect("xlen") }
     };
-    assert_eq!(length(redis.clone()).await, 50);
+    // (At least: a job whose entry grew stale while the others were uploaded is re-sent; a
+    // duplicate entry costs one failed claim.)
+    assert!(length(redis.clone()).await >= 50);
     // Redis loses everything of this deployment.
     let keys: Vec<String> =
         redis::cmd("KEYS").arg(format!("{}*", app.key_prefix)).query_async(&mut redis).await.expect("keys");
@@ -373,12 +375,12 @@ async fn jobs_the_stream_lost_when_redis_was_flushed_are_sent_again_and_complete
 
     // The reconciler finds the queued jobs whose entries are stale and sends them again.
     for _ in 0..100 {
-        if length(redis.clone()).await == 50 {
+        if length(redis.clone()).await >= 50 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(length(redis.clone()).await, 50, "the lost jobs are back on the stream");
+    assert!(length(redis.clone()).await >= 50, "the lost jobs are back on the stream");
 
     let background = cr_service::analysis::Background::start(&app.state.analysis, true);
     let states = wait_for_completion(&app, 50).await;
