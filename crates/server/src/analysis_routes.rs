@@ -16,15 +16,11 @@ use cr_service::ServiceError;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::routes::{json_response, json_value, parse_json, Caller};
+use crate::routes::{json_response, json_value, parse_json, parse_query, Caller};
 use crate::startup::AppState;
 
 /// Longest life of one event stream; a browser reconnects (and gets the last state replayed).
 const EVENT_STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
-
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(q)| q).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
-}
 
 pub async fn request_analysis(
     State(state): State<AppState>,
@@ -56,7 +52,7 @@ pub async fn list_analyses(
     Path(id): Path<String>,
     page: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let page = query(page)?;
+    let page = parse_query(page)?;
     let history = state.analysis.history(&caller, &id, page.cursor.as_deref(), page.limit).await?;
     json_value(StatusCode::OK, &history)
 }
@@ -134,7 +130,7 @@ pub async fn portfolio(
     Caller(caller): Caller,
     params: Result<Query<PortfolioQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
+    let params = parse_query(params)?;
     json_value(StatusCode::OK, &state.analysis.portfolio(&caller, &params).await?)
 }
 

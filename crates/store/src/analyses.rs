@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::types::Json;
 
 use crate::db::Database;
-use crate::jobs::{follow_status, Claim, Transition};
+use crate::jobs::{fenced, follow_status, Claim, Transition, FENCE};
 use crate::{in_transaction, with_pool};
 
 /// A result ready to be stored.
@@ -84,20 +84,23 @@ pub async fn complete(db: &Database, claim: &Claim, analysis: &NewAnalysis) -> R
     let now = crate::ids::now();
     let job = &claim.job;
     let (org, doc) = (&job.organisation_id, &job.document_id);
-    in_transaction!(db, |tx| {
-        let affected = sqlx::query(
+    let complete_job = fenced(
+        &format!(
             "UPDATE analysis_jobs SET state = 'completed', analysis_id = $1, finished_at = $2, updated_at = $2, \
-             lease_until = NULL, error_code = NULL, error = NULL \
-             WHERE id = $3 AND state = 'running' AND worker_id = $4 AND attempts = $5",
-        )
-        .bind(&analysis.id)
-        .bind(now)
-        .bind(&job.id)
-        .bind(&claim.worker_id)
-        .bind(claim.attempt)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+             lease_until = NULL, error_code = NULL, error = NULL WHERE {FENCE}"
+        ),
+        3,
+    );
+    in_transaction!(db, |tx| {
+        let affected = sqlx::query(&complete_job)
+            .bind(&analysis.id)
+            .bind(now)
+            .bind(&job.id)
+            .bind(&claim.worker_id)
+            .bind(claim.attempt)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if affected != 1 {
             return Ok(Transition::Fenced);
         }

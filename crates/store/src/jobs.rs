@@ -205,10 +205,11 @@ pub async fn claim(
     Ok(claimed.map(|job| Claim { attempt: job.attempts, worker_id: worker_id.to_owned(), job }))
 }
 
-/// The fence every worker transition carries (`$f1`, `$f2`, `$f3` = job, worker, attempt).
-const FENCE: &str = "id = $f1 AND state = 'running' AND worker_id = $f2 AND attempts = $f3";
+/// The fence every worker transition carries (`$f1`, `$f2`, `$f3` = job, worker, attempt);
+/// [`fenced`] numbers them from `first`.
+pub(crate) const FENCE: &str = "id = $f1 AND state = 'running' AND worker_id = $f2 AND attempts = $f3";
 
-fn fenced(sql: &str, first: usize) -> String {
+pub(crate) fn fenced(sql: &str, first: usize) -> String {
     sql.replace("$f1", &format!("${first}"))
         .replace("$f2", &format!("${}", first + 1))
         .replace("$f3", &format!("${}", first + 2))

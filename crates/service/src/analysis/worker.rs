@@ -84,7 +84,8 @@ impl Background {
             for n in 0..service.inner.settings.concurrency.max(1) {
                 let worker = Worker {
                     service: service.clone(),
-                    id: format!("{worker_prefix}-{n}-{}", &cr_store::ids::new_id("w")[2..10]),
+                    // The random tail of a UUIDv7, so two processes of one host never share an id.
+                    id: format!("{worker_prefix}-{n}-{}", &cr_store::ids::new_id("w")[26..]),
                     deliveries: receiver.clone(),
                 };
                 tasks.spawn(worker.run(shutdown.clone()));
