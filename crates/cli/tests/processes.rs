@@ -30,6 +30,9 @@ struct Database {
     url: String,
 }
 
+// (A test that points `url` at a private server leaves the created database on the shared
+// one to `Drop`, which still removes it by name.)
+
 impl Database {
     async fn create() -> Self {
         let admin = postgres_url();
@@ -171,7 +174,8 @@ impl Deployment {
             .join("../../tests/fixtures/cuad-mini/contracts")
             .join("GluMobileInc_20070319_S-1A_EX-10.09_436630_EX-10.09_Content_License_Agreement4.txt");
         let text = std::fs::read_to_string(fixture).expect("fixture");
-        let large = text.repeat(2_500_000 / text.len() + 1);
+        // A distinct first line, so that each upload is a new document.
+        let large = format!("{}\n{}", unique("CONTRACT "), text.repeat(2_500_000 / text.len() + 1));
         let form = reqwest::multipart::Form::new()
             .part("file", reqwest::multipart::Part::bytes(large.into_bytes()).file_name("large.txt"));
         let response = reqwest::Client::new()
@@ -251,4 +255,114 @@ async fn sigterm_lets_the_worker_finish_its_job_and_exit() {
     assert!(exit.success(), "{exit:?}");
     assert_eq!(deployment.database.query_jobs().await, [("completed".to_owned(), 1)], "finished, not abandoned");
     assert_eq!(deployment.document_status(&base, &id).await, "analysed");
+}
+
+/// A PostgreSQL of this test alone, on a spare port, that it can stop and start again.
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries (Debian's postgresql package)")
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("pg_ctl").exists())
+            .max()
+            .expect("a PostgreSQL version with pg_ctl");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let postgres = Self { bin, dir, port };
+        // PostgreSQL refuses to run as root: as root, its files belong to the postgres user.
+        if Self::as_root() {
+            let status = Command::new("chown").arg("postgres").arg(postgres.dir.path()).status().expect("chown");
+            assert!(status.success());
+        }
+        let data = postgres.data();
+        let initdb = postgres.run(postgres.bin.join("initdb"), &["-A", "trust", "-U", "postgres", "-D", &data]);
+        assert!(initdb, "initdb failed");
+        postgres.pg_ctl("start");
+        postgres
+    }
+
+    fn as_root() -> bool {
+        Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn run(&self, program: std::path::PathBuf, args: &[&str]) -> bool {
+        let mut command = if Self::as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        };
+        command.args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let data = self.data();
+        let args: Vec<&str> = match action {
+            "start" => vec!["start", "-w", "-D", &data, "-o", &options, "-l", "/dev/null"],
+            _ => vec!["stop", "-w", "-m", "immediate", "-D", &data],
+        };
+        assert!(self.run(self.bin.join("pg_ctl"), &args), "pg_ctl {action} failed");
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data();
+        self.run(self.bin.join("pg_ctl"), &["stop", "-m", "immediate", "-D", &data]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_postgresql_is_down_the_api_answers_503_and_every_job_completes_after_it_returns() {
+    let postgres = PrivatePostgres::start();
+    let mut deployment = Deployment::new(5).await;
+    // This deployment's database is the private server's.
+    deployment.database.url = postgres.url();
+    let (_serve, base) = deployment.serve().await;
+    let _worker = deployment.worker();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(deployment.upload_large_contract(&base).await);
+    }
+    deployment.wait_for_status(&base, &ids[0], &["analysing"], Duration::from_secs(30)).await;
+
+    postgres.pg_ctl("stop");
+    let client = reqwest::Client::new();
+    let answer = client
+        .get(format!("{base}/api/documents/{}", ids[2]))
+        .header("X-API-Key", &deployment.key)
+        .send()
+        .await
+        .expect("the API answers while the database is down");
+    assert_eq!(answer.status(), 503);
+    let body: Value = answer.json().await.expect("a JSON error");
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("database")), "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    postgres.pg_ctl("start");
+
+    for id in &ids {
+        let status = deployment.wait_for_status(&base, id, &["analysed", "failed"], Duration::from_secs(180)).await;
+        assert_eq!(status, "analysed", "{id}");
+    }
+    let jobs = deployment.database.query_jobs().await;
+    assert!(jobs.iter().all(|(state, _)| state == "completed"), "none left running: {jobs:?}");
+    assert_eq!(deployment.database.count("analyses").await, 3, "one result per job");
 }

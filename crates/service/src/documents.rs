@@ -366,7 +366,9 @@ impl DocumentService {
                 .await
                 .map_err(shared_error)?,
             // Cache unavailable: straight to the database, nothing to fill.
-            Lookup::Miss { generation: None } => self.load_document(&caller.organisation_id, id).await?,
+            Lookup::Miss { generation: None } => {
+                self.load_document(&caller.organisation_id, id).await.map_err(|e| ServiceError::from_shared(&e))?
+            }
         };
         if body.as_ref() == MISSING {
             return Err(ServiceError::NotFound("document"));
@@ -548,7 +550,7 @@ impl DocumentService {
 }
 
 fn shared_error(err: Arc<anyhow::Error>) -> ServiceError {
-    ServiceError::Internal(anyhow::anyhow!("{err:#}"))
+    ServiceError::from_shared(&err)
 }
 
 fn validate_metadata(metadata: Value) -> Result<Value, ServiceError> {

@@ -37,12 +37,39 @@ impl ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
-        match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!(error = %err, "database unavailable");
-                Self::Unavailable("the database is not answering; try again shortly".into())
-            }
-            _ => Self::Internal(anyhow::Error::new(err).context("database query")),
+        if database_away(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable_database();
         }
+        Self::Internal(anyhow::Error::new(err).context("database query"))
+    }
+}
+
+impl ServiceError {
+    fn unavailable_database() -> Self {
+        Self::Unavailable("the database is not answering; try again shortly".into())
+    }
+
+    /// An error shared by the callers of one load (single-flight): 503 when a database that
+    /// is away caused it, else internal.
+    pub fn from_shared(err: &anyhow::Error) -> Self {
+        if let Some(ServiceError::Unavailable(message)) = err.chain().find_map(|c| c.downcast_ref::<ServiceError>()) {
+            return Self::Unavailable(message.clone());
+        }
+        if err.chain().filter_map(|cause| cause.downcast_ref::<sqlx::Error>()).any(database_away) {
+            tracing::warn!(error = format!("{err:#}"), "database unavailable");
+            return Self::unavailable_database();
+        }
+        Self::Internal(anyhow::anyhow!("{err:#}"))
+    }
+}
+
+/// Whether `err` says the database cannot be reached, rather than that a query is wrong:
+/// no connection (pool timeout, I/O, TLS), or SQLSTATE class 08 (connection exception) or 57
+/// (operator intervention: a server shutting down or restarting).
+fn database_away(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        _ => err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
     }
 }

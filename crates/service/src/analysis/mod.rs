@@ -402,8 +402,8 @@ impl AnalysisService {
                     Result::is_ok,
                 )
                 .await
-                .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e:#}"))),
-            Lookup::Miss { generation: None } => Ok(load().await?),
+                .map_err(|e| ServiceError::from_shared(&e)),
+            Lookup::Miss { generation: None } => load().await.map_err(|e| ServiceError::from_shared(&e)),
         }
     }
 
