@@ -42,8 +42,8 @@ pub async fn request_analysis(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
-    cursor: Option<String>,
-    limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
 }
 
 pub async fn list_analyses(

@@ -52,6 +52,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Analysis workers, dispatch and reconciler.
     pub worker: WorkerConfig,
+    /// Delivery of webhook events.
+    pub webhooks: WebhooksConfig,
     /// The optional LLM pass of `review` (off unless `llm.url` is set).
     pub llm: LlmConfig,
 }
@@ -71,6 +73,19 @@ pub struct LlmConfig {
     pub timeout_ms: u64,
     /// Most tokens the model may answer with.
     pub max_tokens: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Longest wait for a receiver's answer, ms.
+    pub timeout_ms: u64,
+    /// Attempts before a delivery is given up as `failed` (it can still be redelivered).
+    pub max_attempts: i32,
+    /// First retry delay, ms (doubles per attempt, ± 50 % jitter).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay, ms.
+    pub backoff_max_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -154,6 +169,12 @@ impl Default for Config {
                 reconcile_interval_ms: 5000,
                 redispatch_after_secs: 30.0,
             },
+            webhooks: WebhooksConfig {
+                timeout_ms: 10_000,
+                max_attempts: 8,
+                backoff_base_ms: 5000,
+                backoff_max_ms: 3_600_000,
+            },
             llm: LlmConfig { url: None, model: "llama3.2".into(), api_key: None, timeout_ms: 60_000, max_tokens: 800 },
         }
     }
@@ -229,6 +250,13 @@ impl Config {
         {
             anyhow::ensure!((0.0..=86_400.0).contains(&secs), "worker.{name} must be between 0 and 86400");
         }
+        let h = &self.webhooks;
+        anyhow::ensure!((100..=120_000).contains(&h.timeout_ms), "webhooks.timeout_ms must be between 100 and 120000");
+        anyhow::ensure!((1..=100).contains(&h.max_attempts), "webhooks.max_attempts must be between 1 and 100");
+        anyhow::ensure!(
+            h.backoff_base_ms >= 1 && h.backoff_base_ms <= h.backoff_max_ms && h.backoff_max_ms <= 86_400_000,
+            "webhooks.backoff_base_ms must be at least 1 and at most backoff_max_ms (at most 86400000)"
+        );
         if let Some(url) = &self.llm.url {
             anyhow::ensure!(
                 url.starts_with("http://"),
@@ -291,6 +319,17 @@ impl Config {
             },
             analysis_ttl: Duration::from_secs_f64(self.cache.analysis_ttl_secs),
             negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
+        }
+    }
+
+    pub fn webhook_settings(&self) -> cr_service::webhooks::WebhookSettings {
+        let h = &self.webhooks;
+        cr_service::webhooks::WebhookSettings {
+            timeout: Duration::from_millis(h.timeout_ms),
+            max_attempts: h.max_attempts,
+            backoff_base: Duration::from_millis(h.backoff_base_ms),
+            backoff_max: Duration::from_millis(h.backoff_max_ms),
+            poll_interval: Duration::from_secs(1),
         }
     }
 

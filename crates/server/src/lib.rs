@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod routes;
 pub mod startup;
+pub mod webhook_routes;
 
 pub use config::Config;
 pub use startup::{AppState, Application};

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::analysis_routes as analysis;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::webhook_routes as webhooks;
 
 /// The OpenAPI 3 document, written by hand and checked against [`ROUTES`] by a test.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -46,6 +47,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/analyses/{id}/report.json"),
     ("get", "/api/analyses/{id}/report.pdf"),
     ("get", "/api/portfolio"),
+    ("post", "/api/webhooks"),
+    ("get", "/api/webhooks"),
+    ("delete", "/api/webhooks/{id}"),
+    ("get", "/api/webhooks/{id}/deliveries"),
+    ("post", "/api/webhooks/deliveries/{id}/redeliver"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -68,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analyses/{id}/report.json", get(analysis::report_json))
         .route("/api/analyses/{id}/report.pdf", get(analysis::report_pdf))
         .route("/api/portfolio", get(analysis::portfolio))
+        .route("/api/webhooks", post(webhooks::create_endpoint).get(webhooks::list_endpoints))
+        .route("/api/webhooks/{id}", delete(webhooks::delete_endpoint))
+        .route("/api/webhooks/{id}/deliveries", get(webhooks::list_deliveries))
+        .route("/api/webhooks/deliveries/{id}/redeliver", post(webhooks::redeliver))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -12,6 +12,7 @@ use cr_service::analysis::events::EventBus;
 use cr_service::analysis::{AnalysisService, Background};
 use cr_service::documents::DocumentService;
 use cr_service::identity::Authenticator;
+use cr_service::webhooks::WebhookService;
 use cr_store::{Cache, Database, FileStore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub cache: Cache,
     pub documents: DocumentService,
     pub analysis: AnalysisService,
+    pub webhooks: WebhookService,
     pub auth: Authenticator,
     pub config: Arc<Config>,
     /// Cancelled when the server starts shutting down (ends long-lived event streams).
@@ -44,6 +46,7 @@ pub struct Services {
     pub cache: Cache,
     pub files: FileStore,
     pub analysis: AnalysisService,
+    pub webhooks: WebhookService,
 }
 
 impl Services {
@@ -75,9 +78,17 @@ impl Services {
             }
             None => (EventBus::local(), None),
         };
-        let analysis =
-            AnalysisService::new(db.clone(), cache.clone(), files.clone(), events, stream, config.analysis_settings())?;
-        Ok(Self { db, cache, files, analysis })
+        let webhooks = WebhookService::new(db.clone(), config.webhook_settings())?;
+        let analysis = AnalysisService::new(
+            db.clone(),
+            cache.clone(),
+            files.clone(),
+            events,
+            stream,
+            webhooks.clone(),
+            config.analysis_settings(),
+        )?;
+        Ok(Self { db, cache, files, analysis, webhooks })
     }
 
     /// Runs relay, reconciler and workers until `shutdown` completes, then stops them (in-flight
@@ -93,7 +104,7 @@ impl Services {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let Services { db, cache, files, analysis } = Services::build(&config).await?;
+        let Services { db, cache, files, analysis, webhooks } = Services::build(&config).await?;
         let auth = Authenticator::new(db.clone());
         let bootstrap_api_key =
             auth.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned())).await?;
@@ -116,6 +127,7 @@ impl Application {
             cache,
             documents,
             analysis,
+            webhooks,
             auth,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),

@@ -11,5 +11,6 @@ pub mod filename;
 pub mod idempotency;
 pub mod identity;
 pub mod singleflight;
+pub mod webhooks;
 
 pub use error::ServiceError;

@@ -212,6 +212,9 @@ pub async fn complete(db: &Database, claim: &Claim, analysis: &NewAnalysis) -> R
             details = &serde_json::json!({ "document_id": doc, "job_id": job.id, "attempts": claim.attempt }),
             at = now
         );
+        let payload =
+            crate::webhooks::analysis_payload("analysis.completed", now, doc, &job.id, Some(&analysis.id), None);
+        crate::webhooks::enqueue!(tx, org = org, event = "analysis.completed", payload = &payload, at = now);
         Ok::<_, sqlx::Error>(Transition::Done("completed".into()))
     })
 }

@@ -310,6 +310,15 @@ pub async fn end(db: &Database, claim: &Claim, ending: &Ending) -> Result<Transi
                 details = &serde_json::json!({ "document_id": job.document_id, "error_code": code, "attempts": claim.attempt }),
                 at = now
             );
+            let payload =
+                crate::webhooks::analysis_payload("analysis.failed", now, &job.document_id, &job.id, None, code);
+            crate::webhooks::enqueue!(
+                tx,
+                org = &job.organisation_id,
+                event = "analysis.failed",
+                payload = &payload,
+                at = now
+            );
         }
         Ok::<_, sqlx::Error>(Transition::Done(state.to_owned()))
     })

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{fixtures, spawn_app_with, Mode, TestApp};
 use crate::in_both_modes;
 
-fn with_workers(config: &mut Config) {
+pub fn with_workers(config: &mut Config) {
     config.worker.in_serve = true;
     config.worker.poll_interval_ms = 200;
 }

@@ -8,3 +8,4 @@ mod cache;
 mod documents;
 mod isolation;
 mod robustness;
+mod webhooks;

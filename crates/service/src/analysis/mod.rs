@@ -225,6 +225,7 @@ pub(crate) struct Inner {
     pub(crate) stream: Option<Arc<RedisStream>>,
     pub(crate) wakeups: Wakeups,
     pub(crate) settings: WorkerSettings,
+    pub(crate) webhooks: crate::webhooks::WebhookService,
     analysis_ttl: Duration,
     negative_ttl: Duration,
     loads: SingleFlight<Result<Bytes, Arc<anyhow::Error>>>,
@@ -245,6 +246,7 @@ impl AnalysisService {
         files: FileStore,
         events: EventBus,
         stream: Option<RedisStream>,
+        webhooks: crate::webhooks::WebhookService,
         settings: AnalysisSettings,
     ) -> anyhow::Result<Self> {
         let model = Model::from_bytes(cr_analysis::classify::BUILT_IN_MODEL)
@@ -260,6 +262,7 @@ impl AnalysisService {
                 stream: stream.map(Arc::new),
                 wakeups: Wakeups::default(),
                 settings: settings.workers,
+                webhooks,
                 analysis_ttl: settings.analysis_ttl,
                 negative_ttl: settings.negative_ttl,
                 loads: SingleFlight::default(),
@@ -545,6 +548,8 @@ impl AnalysisService {
         event.error_code = error.map(|(code, _)| code.to_owned());
         event.error = error.map(|(_, message)| message.to_owned());
         self.inner.events.publish(event).await;
+        // The store wrote the deliveries with the job's end.
+        self.inner.webhooks.wake();
     }
 
     /// The caches a change of a document's job or analysis makes stale.

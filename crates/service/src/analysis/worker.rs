@@ -62,19 +62,22 @@ impl Default for WorkerSettings {
     }
 }
 
-/// The background tasks of one process: workers (when `workers` is true), relay, reconciler.
+/// The background tasks of one process: workers (when `workers` is true), relay, reconciler,
+/// webhook deliverer.
 pub struct Background {
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
 }
 
 impl Background {
-    /// Starts relay and reconciler, and `settings.concurrency` workers when `workers`.
+    /// Starts relay, reconciler and webhook deliverer, and `settings.concurrency` workers when
+    /// `workers`.
     pub fn start(service: &AnalysisService, workers: bool) -> Self {
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
         tasks.spawn(relay(service.clone(), shutdown.clone()));
         tasks.spawn(reconciler(service.clone(), shutdown.clone()));
+        tasks.spawn(service.inner.webhooks.clone().run_deliverer(shutdown.clone()));
         if workers {
             let (sender, receiver) = async_channel();
             if let Some(stream) = service.inner.stream.clone() {
