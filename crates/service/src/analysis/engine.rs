@@ -59,6 +59,7 @@ pub struct Output {
     pub analysis: NewAnalysis,
     /// The review JSON as written to `reports/<id>.json`.
     pub json_report: Vec<u8>,
+    /// The PDF report (the CLI's `review --pdf`).
     pub pdf_report: Vec<u8>,
 }
 
@@ -95,8 +96,6 @@ pub fn analyse(
     .map_err(|_| failure("internal", "internal error while analysing this document (it has been logged)".into()))?;
     progress(Stage::WritingResults);
     let json_report = serde_json::to_vec(&review).map_err(|e| failure("internal", format!("serialising: {e}")))?;
-    let pdf_report = cr_analysis::report::pdf::report(&review, filename)
-        .map_err(|e| failure("internal", format!("rendering the PDF report: {e}")))?;
     let raw = serde_json::value::RawValue::from_string(
         String::from_utf8(json_report.clone()).map_err(|e| failure("internal", e.to_string()))?,
     )
@@ -119,6 +118,8 @@ pub fn analyse(
         terms: terms_row(&review),
         risks: risk_rows(&review),
     };
+    let pdf_report = cr_analysis::report::pdf::report(&review, filename)
+        .map_err(|e| failure("internal", format!("rendering the PDF report: {e}")))?;
     Ok(Output { analysis, json_report, pdf_report })
 }
 

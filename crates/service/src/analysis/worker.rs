@@ -17,6 +17,7 @@ use cr_store::{analyses, Database};
 use rand::Rng;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::dispatch::RedisStream;
 use super::engine::{self, Stage};
@@ -66,6 +67,8 @@ impl Default for WorkerSettings {
 /// webhook deliverer.
 pub struct Background {
     tasks: JoinSet<()>,
+    /// Results being stored after their engine run.
+    storing: TaskTracker,
     shutdown: CancellationToken,
 }
 
@@ -75,6 +78,7 @@ impl Background {
     pub fn start(service: &AnalysisService, workers: bool) -> Self {
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
+        let storing = TaskTracker::new();
         tasks.spawn(relay(service.clone(), shutdown.clone()));
         tasks.spawn(reconciler(service.clone(), shutdown.clone()));
         tasks.spawn(service.inner.webhooks.clone().run_deliverer(shutdown.clone()));
@@ -84,17 +88,21 @@ impl Background {
                 tasks.spawn(stream_reader(service.clone(), stream, sender, shutdown.clone()));
             }
             let worker_prefix = format!("{}-{}", hostname(), std::process::id());
+            let permits = Arc::new(tokio::sync::Semaphore::new(service.inner.settings.concurrency.max(1)));
             for n in 0..service.inner.settings.concurrency.max(1) {
                 let worker = Worker {
                     service: service.clone(),
                     // The random tail of a UUIDv7, so two processes of one host never share an id.
                     id: format!("{worker_prefix}-{n}-{}", &cr_store::ids::new_id("w")[26..]),
                     deliveries: receiver.clone(),
+                    storing: permits.clone(),
+                    tracker: storing.clone(),
+                    engine: EngineThread::default(),
                 };
                 tasks.spawn(worker.run(shutdown.clone()));
             }
         }
-        Self { tasks, shutdown }
+        Self { tasks, storing, shutdown }
     }
 
     /// Stops claiming, lets in-flight jobs finish within the grace period (releasing those
@@ -102,6 +110,8 @@ impl Background {
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
         while self.tasks.join_next().await.is_some() {}
+        self.storing.close();
+        self.storing.wait().await;
     }
 }
 
@@ -119,6 +129,10 @@ struct Worker {
     service: AnalysisService,
     id: String,
     deliveries: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<String>>>,
+    /// Results being stored, shared by the process's workers.
+    storing: Arc<tokio::sync::Semaphore>,
+    engine: EngineThread,
+    tracker: TaskTracker,
 }
 
 impl Worker {
@@ -165,85 +179,79 @@ impl Worker {
         Ok(jobs::claim(&inner.background_db, &self.id, lease_until, None).await?)
     }
 
+    /// Runs the engine on a claimed job, then hands the result to a storing task and returns,
+    /// so the next engine run overlaps with this one's reports, commit and events.
     async fn process(&self, claim: Claim, shutdown: &CancellationToken) {
+        let started = std::time::Instant::now();
         let inner = &self.service.inner;
         let job = &claim.job;
         tracing::debug!(worker = %self.id, job = %job.id, attempt = claim.attempt, "claimed");
-        self.service.invalidate_document(&job.organisation_id, &job.document_id).await;
+        // Off the engine's path: the status is committed; readers need only not wait for it.
+        let (service, org, doc) = (self.service.clone(), job.organisation_id.clone(), job.document_id.clone());
+        tokio::spawn(async move { service.invalidate_document(&org, &doc).await });
         let lost = CancellationToken::new();
         let renewer =
             tokio::spawn(renew(inner.background_db.clone(), claim.clone(), inner.settings.lease, lost.clone()));
-        let work = self.analyse(&claim);
-        tokio::pin!(work);
-        let outcome = tokio::select! {
-            outcome = &mut work => Some(outcome),
-            _ = lost.cancelled() => None,
-            _ = async {
-                shutdown.cancelled().await;
-                tokio::time::sleep(inner.settings.shutdown_grace).await;
-            } => {
-                // Past the grace period: hand the job back; the engine thread's result is
-                // discarded by the fence.
-                let _ = jobs::end(&inner.background_db, &claim, &Ending::Released).await;
-                inner.wakeups.relay.notify_one();
-                None
+        let outcome = {
+            let work = self.analyse(&claim);
+            tokio::pin!(work);
+            tokio::select! {
+                outcome = &mut work => Some(outcome),
+                _ = lost.cancelled() => None,
+                _ = async {
+                    shutdown.cancelled().await;
+                    tokio::time::sleep(inner.settings.shutdown_grace).await;
+                } => {
+                    // Past the grace period: hand the job back; the engine thread's result is
+                    // discarded by the fence.
+                    let _ = jobs::end(&inner.background_db, &claim, &Ending::Released).await;
+                    inner.wakeups.relay.notify_one();
+                    None
+                }
             }
-        };
-        renewer.abort();
-        let Some(outcome) = outcome else {
-            tracing::warn!(worker = %self.id, job = %job.id, "lost or released the lease before finishing");
-            return;
         };
         let ending = match outcome {
-            Ok(Analysed::Done(output)) => {
-                match analyses::complete(&inner.background_db, &claim, &output.analysis).await {
-                    Ok(Transition::Done(_)) => {
-                        self.service.finished(&claim, "completed", Some(&output.analysis.id), None).await;
-                        return;
-                    }
-                    Ok(Transition::Fenced) => {
-                        tracing::warn!(job = %job.id, "the job was taken over before its result was stored; result discarded");
-                        return;
-                    }
-                    Err(err) => transient(&inner.settings, &claim, "database", &format!("storing the result: {err}")),
-                }
+            None => {
+                renewer.abort();
+                tracing::warn!(worker = %self.id, job = %job.id, "lost or released the lease before finishing");
+                return;
             }
-            Ok(Analysed::Failed(failure)) => Ending::Failed { code: failure.code.into(), message: failure.message },
-            Err(err) => transient(&inner.settings, &claim, "transient", &format!("{err:#}")),
+            Some(Ok((Analysed::Done(output), stages))) => {
+                // Bounded: at most `concurrency` results wait to be stored (memory).
+                let permit = self.storing.clone().acquire_owned().await;
+                let service = self.service.clone();
+                self.tracker.spawn(async move {
+                    // The stage events go out before the final one.
+                    let _ = stages.await;
+                    store(&service, &claim, *output, started).await;
+                    renewer.abort();
+                    drop(permit);
+                });
+                return;
+            }
+            Some(Ok((Analysed::Failed(failure), stages))) => {
+                let _ = stages.await;
+                Ending::Failed { code: failure.code.into(), message: failure.message }
+            }
+            Some(Err(err)) => transient(&inner.settings, &claim, "transient", &format!("{err:#}")),
         };
-        match jobs::end(&inner.background_db, &claim, &ending).await {
-            Ok(Transition::Done(state)) => {
-                let error = match &ending {
-                    Ending::Failed { code, message } | Ending::Retry { code, message, .. } => {
-                        Some((code.as_str(), message.as_str()))
-                    }
-                    Ending::Released => None,
-                };
-                if state == "queued" {
-                    tracing::info!(job = %job.id, attempt = claim.attempt, error = ?error, "transient failure; retrying later");
-                    self.service.invalidate_document(&job.organisation_id, &job.document_id).await;
-                    inner.wakeups.relay.notify_one();
-                } else {
-                    self.service.finished(&claim, &state, None, error).await;
-                }
-            }
-            Ok(Transition::Fenced) => {}
-            // The database is gone: the lease will expire and the reconciler will queue it.
-            Err(err) => tracing::warn!(job = %job.id, error = %err, "could not record the end of a job"),
-        }
+        renewer.abort();
+        conclude(&self.service, &claim, &ending).await;
     }
 
-    /// Reads the original and runs the engine on a blocking thread.
-    async fn analyse(&self, claim: &Claim) -> anyhow::Result<Analysed> {
+    /// Reads the original and runs the engine on the worker's engine thread. Also returns the
+    /// task publishing the stage events, to await before the job's final event.
+    async fn analyse(&self, claim: &Claim) -> anyhow::Result<(Analysed, tokio::task::JoinHandle<()>)> {
         let inner = &self.service.inner;
         let job = &claim.job;
         let Some(document) =
             cr_store::documents::find_live(&inner.background_db, &job.organisation_id, &job.document_id).await?
         else {
-            return Ok(Analysed::Failed(engine::DocumentFailure {
+            let failure = engine::DocumentFailure {
                 code: "document_deleted",
                 message: "the document was deleted before it was analysed".into(),
-            }));
+            };
+            return Ok((Analysed::Failed(failure), tokio::spawn(async {})));
         };
         let path = inner.files.absolute(&document.stored_path);
         let bytes = tokio::fs::read(&path).await.with_context(|| format!("reading the original {}", path.display()))?;
@@ -265,21 +273,123 @@ impl Worker {
             }
         });
         let id = analysis_id.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            engine::analyse(&id, &bytes, &filename, &playbook, side.as_deref(), &model, &mut |stage: Stage| {
-                let _ = stages.send(stage);
+        let result = self
+            .engine
+            .run(move || {
+                engine::analyse(&id, &bytes, &filename, &playbook, side.as_deref(), &model, &mut |stage: Stage| {
+                    let _ = stages.send(stage);
+                })
             })
-        })
-        .await
-        .context("joining the analysis thread")?;
-        let _ = publisher.await;
-        let output = match result {
-            Ok(output) => output,
-            Err(failure) => return Ok(Analysed::Failed(failure)),
+            .await?;
+        let analysed = match result {
+            Ok(output) => Analysed::Done(Box::new(output)),
+            Err(failure) => Analysed::Failed(failure),
         };
-        inner.files.write_report(&analysis_id, "json", &output.json_report).await?;
-        inner.files.write_report(&analysis_id, "pdf", &output.pdf_report).await?;
-        Ok(Analysed::Done(Box::new(output)))
+        Ok((analysed, publisher))
+    }
+}
+
+/// Writes both reports and completes the job with its result.
+async fn store(service: &AnalysisService, claim: &Claim, output: engine::Output, started: std::time::Instant) {
+    let inner = &service.inner;
+    let job = &claim.job;
+    let analysed = started.elapsed();
+    let written: anyhow::Result<()> = async {
+        inner.files.write_report(&output.analysis.id, "json", &output.json_report).await?;
+        inner.files.write_report(&output.analysis.id, "pdf", &output.pdf_report).await
+    }
+    .await;
+    let ending = match written {
+        Err(err) => transient(&inner.settings, claim, "transient", &format!("{err:#}")),
+        Ok(()) => match analyses::complete(&inner.background_db, claim, &output.analysis).await {
+            Ok(Transition::Done(_)) => {
+                let stored = started.elapsed();
+                service.finished(claim, "completed", Some(&output.analysis.id), None).await;
+                tracing::debug!(
+                    job = %job.id,
+                    engine_ms = output.analysis.processing_time_ms,
+                    analysed_ms = analysed.as_secs_f64() * 1e3,
+                    stored_ms = stored.as_secs_f64() * 1e3,
+                    total_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "completed"
+                );
+                return;
+            }
+            Ok(Transition::Fenced) => {
+                tracing::warn!(job = %job.id, "the job was taken over before its result was stored; result discarded");
+                return;
+            }
+            Err(err) => transient(&inner.settings, claim, "database", &format!("storing the result: {err}")),
+        },
+    };
+    conclude(service, claim, &ending).await;
+}
+
+/// Ends a claimed job without a result, then updates caches, events and the relay.
+async fn conclude(service: &AnalysisService, claim: &Claim, ending: &Ending) {
+    let inner = &service.inner;
+    let job = &claim.job;
+    match jobs::end(&inner.background_db, claim, ending).await {
+        Ok(Transition::Done(state)) => {
+            let error = match ending {
+                Ending::Failed { code, message } | Ending::Retry { code, message, .. } => {
+                    Some((code.as_str(), message.as_str()))
+                }
+                Ending::Released => None,
+            };
+            if state == "queued" {
+                tracing::info!(job = %job.id, attempt = claim.attempt, error = ?error, "transient failure; retrying later");
+                service.invalidate_document(&job.organisation_id, &job.document_id).await;
+                inner.wakeups.relay.notify_one();
+            } else {
+                service.finished(claim, &state, None, error).await;
+            }
+        }
+        Ok(Transition::Fenced) => {}
+        // The database is gone: the lease will expire and the reconciler will queue it.
+        Err(err) => tracing::warn!(job = %job.id, error = %err, "could not record the end of a job"),
+    }
+}
+
+/// The thread a worker runs the engine on, kept for the worker's life: the engine is
+/// CPU-bound and synchronous, so it runs off the async runtime, and always on the same
+/// thread (its allocations reuse that thread's memory instead of faulting in fresh pages on
+/// whichever blocking-pool thread comes next).
+#[derive(Default)]
+struct EngineThread {
+    sender: std::sync::Mutex<Option<std::sync::mpsc::Sender<EngineJob>>>,
+}
+
+type EngineJob = Box<dyn FnOnce() + Send>;
+
+impl EngineThread {
+    /// Runs `work` on the thread (started, or started again after a panic, on demand).
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: EngineJob = Box::new(move || {
+            let _ = done.send(work());
+        });
+        {
+            let mut sender = self.sender.lock().map_err(|_| anyhow::anyhow!("engine thread lock poisoned"))?;
+            let job = match sender.as_ref() {
+                Some(live) => live.send(job).err().map(|std::sync::mpsc::SendError(job)| job),
+                None => Some(job),
+            };
+            if let Some(job) = job {
+                let (new_sender, jobs) = std::sync::mpsc::channel::<EngineJob>();
+                std::thread::Builder::new()
+                    .name("analysis-engine".into())
+                    .spawn(move || {
+                        while let Ok(job) = jobs.recv() {
+                            job();
+                        }
+                    })
+                    .context("starting an engine thread")?;
+                new_sender.send(job).map_err(|_| anyhow::anyhow!("the engine thread stopped at once"))?;
+                *sender = Some(new_sender);
+            }
+        }
+        result.await.context("the engine thread stopped during an analysis")
     }
 }
 
