@@ -138,10 +138,21 @@ def main():
     parser.add_argument("--database", default=os.environ.get("TEST_DATABASE_URL",
                                                              "postgres://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379"))
+    parser.add_argument("--upload-only", action="store_true",
+                        help="upload to the server already on --port (with --key, its database --database) "
+                             "and wait until every job ended; no measurement")
+    parser.add_argument("--key", help="API key, with --upload-only")
     args = parser.parse_args()
     files = sorted(os.path.join(args.data, f) for f in os.listdir(args.data) if f.endswith(".txt"))
     if not files:
         sys.exit(f"no .txt files in {args.data}")
+    if args.upload_only:
+        with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
+            jobs = sum(pool.map(lambda f: upload(args.port, args.key, f), files))
+        while int(psql(args.database, "SELECT COUNT(*) FROM analysis_jobs "
+                       "WHERE state IN ('completed', 'failed', 'dead')")) < jobs:
+            time.sleep(0.2)
+        return
     rows = []
     for workers in args.workers:
         ours = pipeline(args, files, workers)

@@ -59,7 +59,8 @@ CREATE TABLE analyses (
     playbook            TEXT NOT NULL,
     side                TEXT,
     format              TEXT NOT NULL,
-    review              JSONB NOT NULL,
+    -- JSON, not JSONB: kept and served verbatim (it is read whole, never queried inside).
+    review              JSON NOT NULL,
     processing_time_ms  BIGINT NOT NULL,
     created_at          TIMESTAMPTZ NOT NULL,
     -- A second run of the same job writes no second result.

@@ -130,6 +130,9 @@ pub struct CacheConfig {
     pub negative_ttl_secs: f64,
     /// Lifetime of a cached analysis, s.
     pub analysis_ttl_secs: f64,
+    /// Bytes of analyses each process keeps in memory in front of Redis (analyses never
+    /// change; 0 turns it off).
+    pub analysis_local_bytes: u64,
     /// TTLs vary by ± this fraction (0 to 0.5).
     pub ttl_jitter: f64,
     /// Entries the in-process cache holds at most.
@@ -154,6 +157,7 @@ impl Default for Config {
                 list_ttl_secs: 300.0,
                 negative_ttl_secs: 30.0,
                 analysis_ttl_secs: 7.0 * 24.0 * 3600.0,
+                analysis_local_bytes: 64 * 1024 * 1024,
                 ttl_jitter: 0.1,
                 memory_capacity: 100_000,
             },
@@ -319,6 +323,7 @@ impl Config {
             },
             analysis_ttl: Duration::from_secs_f64(self.cache.analysis_ttl_secs),
             negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
+            local_cache_bytes: self.cache.analysis_local_bytes,
         }
     }
 

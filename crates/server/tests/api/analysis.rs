@@ -452,3 +452,19 @@ in_both_modes!(a_worker_that_lost_its_lease_cannot_store_a_second_result);
 fn model() -> cr_analysis::classify::Model {
     cr_analysis::classify::Model::from_bytes(cr_analysis::classify::BUILT_IN_MODEL).expect("model")
 }
+
+async fn an_analysis_read_again_is_served_without_the_database(mode: Mode) {
+    let app = spawn_app_with(mode, with_workers).await;
+    let org = app.new_org().await;
+    let id = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
+    app.wait_until_analysed(&org.key, &id).await;
+    let latest: Value = app.get(&org.key, &format!("/api/documents/{id}/analysis")).await.json().await.expect("json");
+    let path = format!("/api/analyses/{}", latest["id"].as_str().expect("id"));
+    let first = app.get(&org.key, &path).await.text().await.expect("body");
+    let queries = app.db_queries();
+    for _ in 0..20 {
+        assert_eq!(app.get(&org.key, &path).await.text().await.expect("body"), first);
+    }
+    assert_eq!(app.db_queries(), queries, "cached reads made database queries");
+}
+in_both_modes!(an_analysis_read_again_is_served_without_the_database);

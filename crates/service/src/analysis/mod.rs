@@ -46,6 +46,8 @@ pub struct AnalysisSettings {
     pub analysis_ttl: Duration,
     /// Lifetime of a cached "not found".
     pub negative_ttl: Duration,
+    /// Bytes of analyses kept in process in front of the shared cache (0: none).
+    pub local_cache_bytes: u64,
 }
 
 impl Default for AnalysisSettings {
@@ -54,6 +56,7 @@ impl Default for AnalysisSettings {
             workers: WorkerSettings::default(),
             analysis_ttl: Duration::from_secs(7 * 24 * 3600),
             negative_ttl: Duration::from_secs(30),
+            local_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -229,6 +232,9 @@ pub(crate) struct Inner {
     analysis_ttl: Duration,
     negative_ttl: Duration,
     loads: SingleFlight<Result<Bytes, Arc<anyhow::Error>>>,
+    /// Analyses never change once written, so a copy in process cannot go stale: hits on it
+    /// skip Redis, whose round trip with a review of tens of KB is most of a hit's cost.
+    local: moka::sync::Cache<String, Bytes>,
 }
 
 fn analysis_key(org: &str, id: &str) -> String {
@@ -266,6 +272,11 @@ impl AnalysisService {
                 analysis_ttl: settings.analysis_ttl,
                 negative_ttl: settings.negative_ttl,
                 loads: SingleFlight::default(),
+                local: moka::sync::Cache::builder()
+                    .max_capacity(settings.local_cache_bytes)
+                    .weigher(|key: &String, value: &Bytes| u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX))
+                    .time_to_live(settings.analysis_ttl)
+                    .build(),
             }),
         })
     }
@@ -342,8 +353,12 @@ impl AnalysisService {
             return Err(ServiceError::NotFound("analysis"));
         }
         let org = &caller.organisation_id;
+        let key = analysis_key(org, id);
+        if let Some(body) = self.inner.local.get(&key) {
+            return Ok(body);
+        }
         let body = self
-            .cached(analysis_key(org, id), self.inner.analysis_ttl, || async move {
+            .cached(key.clone(), self.inner.analysis_ttl, || async move {
                 match analyses::find(&self.inner.db, org, id).await.context("loading an analysis")? {
                     Some(view) => Ok(Bytes::from(serde_json::to_vec(&AnalysisOut::new(&view)?)?)),
                     None => Ok(Bytes::from_static(MISSING)),
@@ -353,6 +368,7 @@ impl AnalysisService {
         if body.as_ref() == MISSING {
             return Err(ServiceError::NotFound("analysis"));
         }
+        self.inner.local.insert(key, body.clone());
         Ok(body)
     }
 
