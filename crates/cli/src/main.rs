@@ -59,6 +59,22 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// One isolated analysis, as a worker with `worker.isolation = "process"` runs it.
+    #[command(hide = true)]
+    AnalyseJob {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        filename: String,
+        #[arg(long)]
+        playbook: String,
+        #[arg(long)]
+        side: Option<String>,
+        #[arg(long)]
+        analysis_id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
     /// Review a PDF, DOCX, TXT or Markdown contract: clauses by CUAD category with evidence.
@@ -158,8 +174,7 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     // Logs go to stderr: stdout carries the JSON and Markdown reviews.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -169,6 +184,16 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    // An isolated analysis runs without a runtime: its address-space limit need not make room
+    // for threads it does not use.
+    if let Command::AnalyseJob { input, filename, playbook, side, analysis_id, out } = cli.command {
+        let job = cr_service::analysis::isolated::JobArgs { input, filename, playbook, side, analysis_id, out };
+        std::process::exit(cr_service::analysis::isolated::run_child(&job));
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
@@ -203,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{queued} documents queued for a new analysis");
             Ok(())
         }
+        Command::AnalyseJob { .. } => anyhow::bail!("analyse-job runs without a runtime (see main)"),
         Command::Migrate => {
             let db = cr_store::Database::connect(&config.effective_database_url(), 2).await?;
             db.migrate().await?;

@@ -90,6 +90,8 @@ struct Deployment {
     prefix: String,
     key: String,
     max_attempts: u32,
+    /// Extra settings of every process of the deployment.
+    settings: Vec<(&'static str, String)>,
 }
 
 impl Deployment {
@@ -100,6 +102,7 @@ impl Deployment {
             prefix: unique("proc:") + ":",
             key: unique("cr_test_process_key_0123456789abcdef_"),
             max_attempts,
+            settings: Vec::new(),
         }
     }
 
@@ -120,6 +123,7 @@ impl Deployment {
             .env("CR_WORKER__POLL_INTERVAL_MS", "200")
             .env("CR_WORKER__RECONCILE_INTERVAL_MS", "300")
             .env("RUST_LOG", "warn")
+            .envs(self.settings.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
@@ -365,4 +369,79 @@ async fn while_postgresql_is_down_the_api_answers_503_and_every_job_completes_af
     let jobs = deployment.database.query_jobs().await;
     assert!(jobs.iter().all(|(state, _)| state == "completed"), "none left running: {jobs:?}");
     assert_eq!(deployment.database.count("analyses").await, 3, "one result per job");
+}
+
+/// Jobs of the deployment with their error codes.
+async fn job_errors(database: &Database) -> Vec<(String, i32, Option<String>)> {
+    let mut connection = sqlx::PgConnection::connect(&database.url).await.expect("connect");
+    sqlx::query_as("SELECT state, attempts, error_code FROM analysis_jobs ORDER BY id")
+        .fetch_all(&mut connection)
+        .await
+        .expect("jobs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_analysis_in_a_child_process_stores_its_result() {
+    let mut deployment = Deployment::new(3).await;
+    deployment.settings.push(("CR_WORKER__ISOLATION", "process".into()));
+    let (_serve, base) = deployment.serve().await;
+    let _worker = deployment.worker();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/contracts/bonterms_Mutual-NDA-Version-1.pdf");
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(std::fs::read(&fixture).expect("fixture")).file_name("nda.pdf"));
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/documents"))
+        .header("X-API-Key", &deployment.key)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let id = response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    let status = deployment.wait_for_status(&base, &id, &["analysed", "failed"], Duration::from_secs(60)).await;
+    assert_eq!(status, "analysed");
+    let analysis: Value = reqwest::Client::new()
+        .get(format!("{base}/api/documents/{id}/analysis"))
+        .header("X-API-Key", &deployment.key)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let cli = Command::new(env!("CARGO_BIN_EXE_contract-reviewer"))
+        .arg("review")
+        .arg("--json")
+        .arg(&fixture)
+        .output()
+        .expect("review");
+    let expected: Value = serde_json::from_slice(&cli.stdout).expect("review JSON");
+    assert_eq!(analysis["review"]["clauses"], expected["clauses"], "the child's clauses are the CLI's");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_analysis_past_its_memory_limit_fails_with_memory_limit() {
+    let mut deployment = Deployment::new(3).await;
+    deployment.settings.push(("CR_WORKER__ISOLATION", "process".into()));
+    // Enough to start, not to analyse the large contract (about 110 MB resident).
+    deployment.settings.push(("CR_WORKER__MEMORY_LIMIT_MIB", "200".into()));
+    let (_serve, base) = deployment.serve().await;
+    let _worker = deployment.worker();
+    let id = deployment.upload_large_contract(&base).await;
+    let status = deployment.wait_for_status(&base, &id, &["analysed", "failed"], Duration::from_secs(60)).await;
+    assert_eq!(status, "failed");
+    assert_eq!(job_errors(&deployment.database).await, [("failed".to_owned(), 1, Some("memory_limit".to_owned()))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_analysis_past_its_deadline_is_stopped_and_fails_with_timeout() {
+    let mut deployment = Deployment::new(3).await;
+    deployment.settings.push(("CR_WORKER__ISOLATION", "process".into()));
+    deployment.settings.push(("CR_WORKER__ANALYSIS_TIMEOUT_SECS", "1".into()));
+    let (_serve, base) = deployment.serve().await;
+    let _worker = deployment.worker();
+    let id = deployment.upload_large_contract(&base).await;
+    let status = deployment.wait_for_status(&base, &id, &["analysed", "failed"], Duration::from_secs(60)).await;
+    assert_eq!(status, "failed");
+    assert_eq!(job_errors(&deployment.database).await, [("failed".to_owned(), 1, Some("timeout".to_owned()))]);
 }

@@ -111,6 +111,13 @@ pub struct WorkerConfig {
     pub reconcile_interval_ms: u64,
     /// A queued job not claimed this long after it was put on the stream is sent again, s.
     pub redispatch_after_secs: f64,
+    /// `thread`: analyses run in the worker process; `process`: each in a child process
+    /// limited to `memory_limit_mib` of address space and `analysis_timeout_secs`.
+    pub isolation: String,
+    /// Address space of one isolated analysis, MiB.
+    pub memory_limit_mib: u64,
+    /// Longest isolated analysis before it is stopped (the document fails with `timeout`), s.
+    pub analysis_timeout_secs: f64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -172,6 +179,9 @@ impl Default for Config {
                 shutdown_grace_secs: 30.0,
                 reconcile_interval_ms: 5000,
                 redispatch_after_secs: 30.0,
+                isolation: "thread".into(),
+                memory_limit_mib: 2048,
+                analysis_timeout_secs: 300.0,
             },
             webhooks: WebhooksConfig {
                 timeout_ms: 10_000,
@@ -248,6 +258,18 @@ impl Config {
         ] {
             anyhow::ensure!((1..=86_400_000).contains(&ms), "worker.{name} must be between 1 and 86400000");
         }
+        anyhow::ensure!(
+            w.isolation == "thread" || w.isolation == "process",
+            "worker.isolation must be \"thread\" or \"process\""
+        );
+        anyhow::ensure!(
+            (64..=1_048_576).contains(&w.memory_limit_mib),
+            "worker.memory_limit_mib must be between 64 and 1048576"
+        );
+        anyhow::ensure!(
+            (1.0..=86_400.0).contains(&w.analysis_timeout_secs),
+            "worker.analysis_timeout_secs must be between 1 and 86400"
+        );
         anyhow::ensure!(w.backoff_base_ms <= w.backoff_max_ms, "worker.backoff_base_ms must not exceed backoff_max_ms");
         for (name, secs) in
             [("shutdown_grace_secs", w.shutdown_grace_secs), ("redispatch_after_secs", w.redispatch_after_secs)]
@@ -320,6 +342,12 @@ impl Config {
                 shutdown_grace: Duration::from_secs_f64(w.shutdown_grace_secs),
                 reconcile_interval: Duration::from_millis(w.reconcile_interval_ms),
                 redispatch_after: Duration::from_secs_f64(w.redispatch_after_secs),
+                // The child is this binary again (`contract-reviewer analyse-job`).
+                isolation: (w.isolation == "process").then(|| cr_service::analysis::isolated::ProcessIsolation {
+                    program: std::env::current_exe().unwrap_or_else(|_| "contract-reviewer".into()),
+                    memory_limit_bytes: w.memory_limit_mib * 1024 * 1024,
+                    timeout: Duration::from_secs_f64(w.analysis_timeout_secs),
+                }),
             },
             analysis_ttl: Duration::from_secs_f64(self.cache.analysis_ttl_secs),
             negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),

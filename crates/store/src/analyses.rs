@@ -4,15 +4,15 @@
 //! so a job that runs twice still leaves one result.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
 use crate::db::Database;
 use crate::jobs::{fenced, follow_status, Claim, Transition, FENCE};
 use crate::{in_transaction, with_pool};
 
-/// A result ready to be stored.
-#[derive(Clone, Debug)]
+/// A result ready to be stored (serialisable: an isolated analysis hands it over as JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewAnalysis {
     pub id: String,
     pub engine_name: String,
@@ -30,7 +30,7 @@ pub struct NewAnalysis {
     pub risks: Vec<RiskRow>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ClauseRow {
     pub category: String,
     pub start_offset: i64,
@@ -42,7 +42,7 @@ pub struct ClauseRow {
 }
 
 /// Key terms in typed columns.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TermsRow {
     pub agreement_date: Option<NaiveDate>,
     pub effective_date: Option<NaiveDate>,
@@ -64,7 +64,7 @@ pub struct TermsRow {
     pub parties: serde_json::Value,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RiskRow {
     pub rule: String,
     pub severity: String,

@@ -33,6 +33,13 @@ impl Stage {
         }
     }
 
+    /// The stage named `name` in events.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        [Stage::Extracting, Stage::Classifying, Stage::CheckingPlaybook, Stage::WritingResults]
+            .into_iter()
+            .find(|stage| stage.name() == name)
+    }
+
     /// Rough share of the work done when the stage starts.
     pub fn percent(self) -> u8 {
         match self {
@@ -50,7 +57,7 @@ impl Stage {
 pub struct DocumentFailure {
     /// Stable code: `encrypted`, `no_text_layer`, `corrupt`, `too_large`, `timeout`,
     /// `unsupported`, `empty_document`, `invalid_playbook`, `invalid_side`, `internal`.
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
 }
 
@@ -74,7 +81,7 @@ pub fn analyse(
     progress: &mut dyn FnMut(Stage),
 ) -> Result<Output, DocumentFailure> {
     let started = Instant::now();
-    let failure = |code, message: String| DocumentFailure { code, message };
+    let failure = |code: &str, message: String| DocumentFailure { code: code.to_owned(), message };
     let parsed_side = side.map(Side::parse).transpose().map_err(|e| failure("invalid_side", e))?;
     progress(Stage::Extracting);
     let extracted = cr_analysis::extract(bytes, filename, &Limits::default())

@@ -8,6 +8,7 @@
 pub mod dispatch;
 pub mod engine;
 pub mod events;
+pub mod isolated;
 pub mod worker;
 
 use std::sync::Arc;

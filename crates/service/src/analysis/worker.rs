@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 use super::dispatch::RedisStream;
 use super::engine::{self, Stage};
 use super::events::AnalysisEvent;
+use super::isolated;
 use super::AnalysisService;
 
 /// How workers, relay and reconciler behave; defaults in `cr-server`'s configuration.
@@ -45,6 +46,8 @@ pub struct WorkerSettings {
     pub reconcile_interval: Duration,
     /// A queued job whose stream entry is older than this is sent again.
     pub redispatch_after: Duration,
+    /// Where analyses run: on the worker's engine thread, or each in a child process.
+    pub isolation: Option<super::isolated::ProcessIsolation>,
 }
 
 impl Default for WorkerSettings {
@@ -59,6 +62,7 @@ impl Default for WorkerSettings {
             shutdown_grace: Duration::from_secs(30),
             reconcile_interval: Duration::from_secs(5),
             redispatch_after: Duration::from_secs(30),
+            isolation: None,
         }
     }
 }
@@ -231,7 +235,7 @@ impl Worker {
             }
             Some(Ok((Analysed::Failed(failure), stages))) => {
                 let _ = stages.await;
-                Ending::Failed { code: failure.code.into(), message: failure.message }
+                Ending::Failed { code: failure.code, message: failure.message }
             }
             Some(Err(err)) => transient(&inner.settings, &claim, "transient", &format!("{err:#}")),
         };
@@ -248,13 +252,14 @@ impl Worker {
             cr_store::documents::find_live(&inner.background_db, &job.organisation_id, &job.document_id).await?
         else {
             let failure = engine::DocumentFailure {
-                code: "document_deleted",
+                code: "document_deleted".into(),
                 message: "the document was deleted before it was analysed".into(),
             };
             return Ok((Analysed::Failed(failure), tokio::spawn(async {})));
         };
         let path = inner.files.absolute(&document.stored_path);
-        let bytes = tokio::fs::read(&path).await.with_context(|| format!("reading the original {}", path.display()))?;
+        // (A file that cannot be read is a transient failure: the attempt is retried.)
+        tokio::fs::metadata(&path).await.with_context(|| format!("reading the original {}", path.display()))?;
         let analysis_id = cr_store::ids::new_id("ana");
         let model = inner.model.clone();
         let (playbook, side, filename) = (job.playbook.clone(), job.side.clone(), document.filename.clone());
@@ -272,15 +277,40 @@ impl Worker {
                 events.publish(event).await;
             }
         });
-        let id = analysis_id.clone();
-        let result = self
-            .engine
-            .run(move || {
-                engine::analyse(&id, &bytes, &filename, &playbook, side.as_deref(), &model, &mut |stage: Stage| {
-                    let _ = stages.send(stage);
-                })
-            })
-            .await?;
+        let result = match &inner.settings.isolation {
+            Some(isolation) => {
+                let job = isolated::JobArgs {
+                    input: path,
+                    filename,
+                    playbook,
+                    side,
+                    analysis_id: analysis_id.clone(),
+                    out: std::env::temp_dir().join(format!("cr-analysis-{analysis_id}")),
+                };
+                isolated::analyse(isolation, job, stages).await?
+            }
+            None => {
+                let (id, bytes) = (
+                    analysis_id.clone(),
+                    tokio::fs::read(&path).await.with_context(|| format!("reading the original {}", path.display()))?,
+                );
+                self.engine
+                    .run(move || {
+                        engine::analyse(
+                            &id,
+                            &bytes,
+                            &filename,
+                            &playbook,
+                            side.as_deref(),
+                            &model,
+                            &mut |stage: Stage| {
+                                let _ = stages.send(stage);
+                            },
+                        )
+                    })
+                    .await?
+            }
+        };
         let analysed = match result {
             Ok(output) => Analysed::Done(Box::new(output)),
             Err(failure) => Analysed::Failed(failure),
