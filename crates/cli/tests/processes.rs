@@ -445,3 +445,84 @@ async fn an_isolated_analysis_past_its_deadline_is_stopped_and_fails_with_timeou
     assert_eq!(status, "failed");
     assert_eq!(job_errors(&deployment.database).await, [("failed".to_owned(), 1, Some("timeout".to_owned()))]);
 }
+
+/// A Redis of this test alone, on a spare port, that it can kill and start again empty.
+struct PrivateRedis {
+    port: u16,
+    process: Option<Process>,
+}
+
+impl PrivateRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let mut redis = Self { port, process: None };
+        redis.restart();
+        redis
+    }
+
+    /// Kills the server (if running) and starts an empty one on the same port.
+    fn restart(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.0.kill();
+            let _ = process.0.wait();
+        }
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package)");
+        self.process = Some(Process(child));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_queued_before_redis_restarted_empty_all_complete_once() {
+    let mut redis = PrivateRedis::start();
+    let mut deployment = Deployment::new(3).await;
+    deployment.settings.push(("REDIS_URL", redis.url()));
+    // Workers hear of jobs only through the stream and the reconciler's re-sends.
+    deployment.settings.push(("CR_WORKER__POLL_INTERVAL_MS", "600000".into()));
+    deployment.settings.push(("CR_WORKER__REDISPATCH_AFTER_SECS", "1".into()));
+    let (_serve, base) = deployment.serve().await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for n in 0..50 {
+        let text = format!("SUPPLY AGREEMENT {n}\n\nThis Agreement is governed by the laws of England and Wales.\n");
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(text.into_bytes()).file_name(format!("s{n}.txt")));
+        let response = client
+            .post(format!("{base}/api/documents"))
+            .header("X-API-Key", &deployment.key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(response.status(), 201);
+        ids.push(response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned());
+    }
+    let started = Instant::now();
+    while deployment.database.count("analysis_dispatch_outbox").await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the jobs never reached the stream");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    redis.restart();
+
+    let _worker = deployment.worker();
+    for id in &ids {
+        let status = deployment.wait_for_status(&base, id, &["analysed", "failed"], Duration::from_secs(120)).await;
+        assert_eq!(status, "analysed");
+    }
+    let jobs = deployment.database.query_jobs().await;
+    assert!(jobs.iter().all(|job| job == &("completed".to_owned(), 1)), "each once: {jobs:?}");
+    assert_eq!(deployment.database.count("analyses").await, 50);
+}

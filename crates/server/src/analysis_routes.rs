@@ -46,6 +46,19 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
+/// `PUT /api/organisations/{id}/analysis-defaults`: the playbook and side of uploads that
+/// name none.
+pub async fn set_defaults(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let defaults: AnalysisRequest = parse_json(&headers, &body)?;
+    json_value(StatusCode::OK, &state.analysis.set_defaults(&caller, &id, &defaults).await?)
+}
+
 pub async fn list_analyses(
     State(state): State<AppState>,
     Caller(caller): Caller,

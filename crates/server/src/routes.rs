@@ -47,6 +47,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/analyses/{id}/report.json"),
     ("get", "/api/analyses/{id}/report.pdf"),
     ("get", "/api/portfolio"),
+    ("put", "/api/organisations/{id}/analysis-defaults"),
     ("post", "/api/webhooks"),
     ("get", "/api/webhooks"),
     ("delete", "/api/webhooks/{id}"),
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/analyses/{id}/report.json", get(analysis::report_json))
         .route("/api/analyses/{id}/report.pdf", get(analysis::report_pdf))
         .route("/api/portfolio", get(analysis::portfolio))
+        .route("/api/organisations/{id}/analysis-defaults", axum::routing::put(analysis::set_defaults))
         .route("/api/webhooks", post(webhooks::create_endpoint).get(webhooks::list_endpoints))
         .route("/api/webhooks/{id}", delete(webhooks::delete_endpoint))
         .route("/api/webhooks/{id}/deliveries", get(webhooks::list_deliveries))

@@ -134,3 +134,37 @@ pub async fn organisation_defaults(
         .await)?;
     Ok(row.unwrap_or_else(|| ("auto".into(), None)))
 }
+
+/// Sets the playbook and side an organisation's uploads are analysed with when they name
+/// none, with the audit row; false when there is no such organisation.
+pub async fn set_organisation_defaults(
+    db: &Database,
+    organisation_id: &str,
+    playbook: &str,
+    side: Option<&str>,
+    actor_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = crate::ids::now();
+    let details = serde_json::json!({ "default_playbook": playbook, "default_side": side });
+    in_transaction!(db, |tx| {
+        let affected = sqlx::query("UPDATE organisations SET default_playbook = $1, default_side = $2 WHERE id = $3")
+            .bind(playbook)
+            .bind(side)
+            .bind(organisation_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if affected == 1 {
+            crate::documents::audit!(
+                tx,
+                org = organisation_id,
+                actor = actor_id,
+                action = "organisation.defaults",
+                target = ("organisation", organisation_id),
+                details = &details,
+                at = now
+            );
+        }
+        Ok::<_, sqlx::Error>(affected == 1)
+    })
+}

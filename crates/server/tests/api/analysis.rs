@@ -468,3 +468,48 @@ async fn an_analysis_read_again_is_served_without_the_database(mode: Mode) {
     assert_eq!(app.db_queries(), queries, "cached reads made database queries");
 }
 in_both_modes!(an_analysis_read_again_is_served_without_the_database);
+
+async fn an_upload_naming_no_playbook_or_side_takes_the_organisations_defaults(mode: Mode) {
+    let app = spawn_app_with(mode, |_| {}).await;
+    let (org, other) = (app.new_org().await, app.new_org().await);
+    let path = format!("/api/organisations/{}/analysis-defaults", org.id);
+    let client = &app.client;
+    let set = client
+        .put(app.url(&path))
+        .header("X-API-Key", &org.key)
+        .json(&json!({ "playbook": "nda", "side": "receiving" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(set.status(), 200);
+    let foreign = client
+        .put(app.url(&path))
+        .header("X-API-Key", &other.key)
+        .json(&json!({ "playbook": "default" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(foreign.status(), 404, "another organisation's admin cannot change them");
+    let bad = client
+        .put(app.url(&path))
+        .header("X-API-Key", &org.key)
+        .json(&json!({ "playbook": "mine" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bad.status(), 400);
+
+    let id = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
+    let job = app.state.analysis.latest_job(&principal(&app, &org.id).await, &id).await.expect("job").expect("a job");
+    assert_eq!((job.playbook.as_str(), job.side.as_deref()), ("nda", Some("receiving")));
+    let elsewhere = app.upload_text(&other.key, None).await["id"].as_str().expect("id").to_owned();
+    let job = app
+        .state
+        .analysis
+        .latest_job(&principal(&app, &other.id).await, &elsewhere)
+        .await
+        .expect("job")
+        .expect("a job");
+    assert_eq!((job.playbook.as_str(), job.side.as_deref()), ("auto", None), "other organisations keep theirs");
+}
+in_both_modes!(an_upload_naming_no_playbook_or_side_takes_the_organisations_defaults);

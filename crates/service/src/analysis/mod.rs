@@ -310,6 +310,36 @@ impl AnalysisService {
         ))
     }
 
+    /// Sets the playbook and side the organisation's uploads use when they name none
+    /// (organisation admins; `side: None` clears it). Returns the defaults now in force.
+    pub async fn set_defaults(
+        &self,
+        caller: &Principal,
+        organisation_id: &str,
+        defaults: &AnalysisRequest,
+    ) -> Result<AnalysisRequest, ServiceError> {
+        if caller.organisation_id != organisation_id {
+            return Err(ServiceError::NotFound("organisation"));
+        }
+        if caller.role != "admin" {
+            return Err(ServiceError::Forbidden("only an organisation admin can change its analysis defaults"));
+        }
+        defaults.validate()?;
+        let playbook = defaults.playbook.clone().unwrap_or_else(|| "auto".into());
+        if !cr_store::identity::set_organisation_defaults(
+            &self.inner.db,
+            organisation_id,
+            &playbook,
+            defaults.side.as_deref(),
+            &caller.user_id,
+        )
+        .await?
+        {
+            return Err(ServiceError::NotFound("organisation"));
+        }
+        Ok(AnalysisRequest { playbook: Some(playbook), side: defaults.side.clone() })
+    }
+
     /// After the transaction that queued `job` committed: dispatch and tell watchers.
     pub async fn queued(&self, organisation_id: &str, document_id: &str, job_id: &str) {
         // The event first: a woken worker's first stage must not overtake it.
