@@ -144,6 +144,9 @@ pub struct CacheConfig {
     pub ttl_jitter: f64,
     /// Entries the in-process cache holds at most.
     pub memory_capacity: u64,
+    /// How long a finished database load is handed to requests that missed just before it
+    /// filled the cache, ms (0: only to requests that arrive while it runs).
+    pub load_linger_ms: u64,
 }
 
 impl Default for Config {
@@ -167,6 +170,7 @@ impl Default for Config {
                 analysis_local_bytes: 64 * 1024 * 1024,
                 ttl_jitter: 0.1,
                 memory_capacity: 100_000,
+                load_linger_ms: 100,
             },
             worker: WorkerConfig {
                 in_serve: true,
@@ -244,6 +248,20 @@ impl Config {
         ] {
             anyhow::ensure!((0.001..=31_536_000.0).contains(&ttl), "cache.{name} must be between 0.001 and 31536000 s");
         }
+        anyhow::ensure!(
+            (1..=600_000).contains(&c.breaker_open_ms),
+            "cache.breaker_open_ms must be between 1 and 600000"
+        );
+        anyhow::ensure!(
+            (1..=100_000_000).contains(&c.memory_capacity),
+            "cache.memory_capacity must be between 1 and 100000000"
+        );
+        anyhow::ensure!(
+            c.analysis_local_bytes <= 64 * 1024 * 1024 * 1024,
+            "cache.analysis_local_bytes must be at most 64 GiB"
+        );
+        anyhow::ensure!(c.key_prefix.len() <= 64, "cache.key_prefix must be at most 64 bytes");
+        anyhow::ensure!(c.load_linger_ms <= 10_000, "cache.load_linger_ms must be at most 10000");
         anyhow::ensure!((0.0..=0.5).contains(&c.ttl_jitter), "cache.ttl_jitter must be between 0 and 0.5");
         anyhow::ensure!(!c.key_prefix.contains(char::is_whitespace), "cache.key_prefix must not contain spaces");
         let w = &self.worker;
@@ -352,6 +370,7 @@ impl Config {
             analysis_ttl: Duration::from_secs_f64(self.cache.analysis_ttl_secs),
             negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
             local_cache_bytes: self.cache.analysis_local_bytes,
+            load_linger: Duration::from_millis(self.cache.load_linger_ms),
         }
     }
 
@@ -372,6 +391,7 @@ impl Config {
             list_ttl: Duration::from_secs_f64(self.cache.list_ttl_secs),
             negative_ttl: Duration::from_secs_f64(self.cache.negative_ttl_secs),
             max_upload_bytes: self.max_upload_bytes,
+            load_linger: Duration::from_millis(self.cache.load_linger_ms),
         }
     }
 }

@@ -59,7 +59,14 @@ impl Services {
         let db = Database::connect(&config.effective_database_url(), config.database_max_connections).await?;
         db.migrate().await?;
         let cache = match &config.redis_url {
-            Some(url) => Cache::redis(url.expose(), config.cache_settings())?,
+            Some(url) => {
+                let log = cr_store::cache::InvalidationLog::new(&db, &config.cache.key_prefix);
+                let cache = Cache::redis(url.expose(), config.cache_settings(), log)?;
+                if !cache.wait_until_available(Duration::from_secs(1)).await {
+                    tracing::warn!("Redis is not reachable; serving from the database until it is (retrying)");
+                }
+                cache
+            }
             None => Cache::memory(config.cache_settings()),
         };
         let files = FileStore::open(config.data_dir.join("files")).await?;

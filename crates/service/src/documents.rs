@@ -43,17 +43,8 @@ pub struct DocumentSettings {
     pub list_ttl: Duration,
     pub negative_ttl: Duration,
     pub max_upload_bytes: u64,
-}
-
-impl Default for DocumentSettings {
-    fn default() -> Self {
-        Self {
-            document_ttl: Duration::from_secs(3600),
-            list_ttl: Duration::from_secs(300),
-            negative_ttl: Duration::from_secs(30),
-            max_upload_bytes: 50 * 1024 * 1024,
-        }
-    }
+    /// How long a finished load stays joinable (see [`SingleFlight`]).
+    pub load_linger: Duration,
 }
 
 /// A document as the API shows it.
@@ -220,7 +211,8 @@ pub(crate) fn list_namespace(org: &str) -> String {
 
 impl DocumentService {
     pub fn new(db: Database, cache: Cache, files: FileStore, settings: DocumentSettings) -> Self {
-        Self { inner: Arc::new(Inner { db, cache, files, settings, loads: SingleFlight::default() }) }
+        let loads = SingleFlight::with_linger(settings.load_linger);
+        Self { inner: Arc::new(Inner { db, cache, files, settings, loads }) }
     }
 
     pub fn files(&self) -> &FileStore {

@@ -20,12 +20,6 @@ pub struct SingleFlight<T: Clone> {
     linger: std::time::Duration,
 }
 
-impl<T: Clone + Send + Sync + 'static> Default for SingleFlight<T> {
-    fn default() -> Self {
-        Self::with_linger(std::time::Duration::from_millis(500))
-    }
-}
-
 impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     pub fn with_linger(linger: std::time::Duration) -> Self {
         Self { calls: Arc::new(Mutex::new(HashMap::new())), linger }

@@ -38,18 +38,6 @@ pub struct WebhookSettings {
     pub poll_interval: Duration,
 }
 
-impl Default for WebhookSettings {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(10),
-            max_attempts: 8,
-            backoff_base: Duration::from_secs(5),
-            backoff_max: Duration::from_secs(3600),
-            poll_interval: Duration::from_secs(1),
-        }
-    }
-}
-
 /// A new endpoint, as requested.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -49,17 +49,8 @@ pub struct AnalysisSettings {
     pub negative_ttl: Duration,
     /// Bytes of analyses kept in process in front of the shared cache (0: none).
     pub local_cache_bytes: u64,
-}
-
-impl Default for AnalysisSettings {
-    fn default() -> Self {
-        Self {
-            workers: WorkerSettings::default(),
-            analysis_ttl: Duration::from_secs(7 * 24 * 3600),
-            negative_ttl: Duration::from_secs(30),
-            local_cache_bytes: 64 * 1024 * 1024,
-        }
-    }
+    /// How long a finished load stays joinable (see [`SingleFlight`]).
+    pub load_linger: Duration,
 }
 
 /// What to analyse a document with; each field falls back to the organisation's default.
@@ -272,7 +263,7 @@ impl AnalysisService {
                 webhooks,
                 analysis_ttl: settings.analysis_ttl,
                 negative_ttl: settings.negative_ttl,
-                loads: SingleFlight::default(),
+                loads: SingleFlight::with_linger(settings.load_linger),
                 local: moka::sync::Cache::builder()
                     .max_capacity(settings.local_cache_bytes)
                     .weigher(|key: &String, value: &Bytes| u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX))

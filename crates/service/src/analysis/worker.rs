@@ -50,23 +50,6 @@ pub struct WorkerSettings {
     pub isolation: Option<super::isolated::ProcessIsolation>,
 }
 
-impl Default for WorkerSettings {
-    fn default() -> Self {
-        Self {
-            concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            lease: Duration::from_secs(60),
-            max_attempts: 3,
-            poll_interval: Duration::from_secs(1),
-            backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(300),
-            shutdown_grace: Duration::from_secs(30),
-            reconcile_interval: Duration::from_secs(5),
-            redispatch_after: Duration::from_secs(30),
-            isolation: None,
-        }
-    }
-}
-
 /// The background tasks of one process: workers (when `workers` is true), relay, reconciler,
 /// webhook deliverer.
 pub struct Background {
