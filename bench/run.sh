@@ -74,7 +74,7 @@ flush_ours
 log "warming the cache"
 wrk -t1 -c"$CONNS" -d5s -s "$HERE/load/doc_seq.lua" "http://127.0.0.1:$PORT" >/dev/null
 wrk -t1 -c"$CONNS" -d3s -s "$HERE/load/doc_random.lua" "http://127.0.0.1:$PORT" >/dev/null
-log "cached documents: $(redis-cli -u "$TEST_REDIS_URL" --scan --pattern 'bench:document:*' | wc -l)"
+log "cached documents: $(redis-cli -u "$TEST_REDIS_URL" --scan --pattern 'bench:*:document:*' | wc -l)"
 measure "ours (a) GET doc 100% hit" doc_random.lua
 wrk -t1 -c"$CONNS" -d2s -s "$HERE/load/list_random.lua" "http://127.0.0.1:$PORT" >/dev/null
 measure "ours (d) GET list (api cache)" list_random.lua

@@ -49,6 +49,8 @@ pub struct Config {
     /// API key of the platform admin created on an instance with no users. Unset: a key is
     /// generated and written to `<data_dir>/bootstrap-api-key` (mode 0600).
     pub bootstrap_api_key: Option<Secret>,
+    /// Limits of the HTTP server.
+    pub http: HttpConfig,
     pub cache: CacheConfig,
     /// Analysis workers, dispatch and reconciler.
     pub worker: WorkerConfig,
@@ -122,6 +124,27 @@ pub struct WorkerConfig {
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Longest wait for a request's headers, and for the next request on an idle connection, s.
+    pub header_read_timeout_secs: f64,
+    /// Longest silence while a request body is arriving, s.
+    pub body_idle_timeout_secs: f64,
+    /// Longest time from a request's headers to its answer, s.
+    pub request_timeout_secs: f64,
+    /// The same for uploads (`POST /api/documents`), s.
+    pub upload_timeout_secs: f64,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Header lines per request.
+    pub max_header_lines: usize,
+    /// Bytes of headers per request.
+    pub max_header_bytes: usize,
+    /// How long shutdown lets requests in flight finish before closing their connections, s.
+    pub shutdown_grace_secs: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// Prefix of every cache key (several deployments can share one Redis).
     pub key_prefix: String,
@@ -159,6 +182,16 @@ impl Default for Config {
             database_max_connections: 16,
             max_upload_bytes: 50 * 1024 * 1024,
             bootstrap_api_key: None,
+            http: HttpConfig {
+                header_read_timeout_secs: 10.0,
+                body_idle_timeout_secs: 10.0,
+                request_timeout_secs: 30.0,
+                upload_timeout_secs: 300.0,
+                max_connections: 1024,
+                max_header_lines: 64,
+                max_header_bytes: 16 * 1024,
+                shutdown_grace_secs: 10.0,
+            },
             cache: CacheConfig {
                 key_prefix: "cr:".into(),
                 timeout_ms: 50,
@@ -237,6 +270,25 @@ impl Config {
         anyhow::ensure!(
             (1024..=4 * 1024 * 1024 * 1024).contains(&self.max_upload_bytes),
             "max_upload_bytes must be between 1 KiB and 4 GiB"
+        );
+        let t = &self.http;
+        for (name, secs) in [
+            ("header_read_timeout_secs", t.header_read_timeout_secs),
+            ("body_idle_timeout_secs", t.body_idle_timeout_secs),
+            ("request_timeout_secs", t.request_timeout_secs),
+            ("upload_timeout_secs", t.upload_timeout_secs),
+            ("shutdown_grace_secs", t.shutdown_grace_secs),
+        ] {
+            anyhow::ensure!((0.01..=86_400.0).contains(&secs), "http.{name} must be between 0.01 and 86400 s");
+        }
+        anyhow::ensure!(
+            (1..=100_000).contains(&t.max_connections),
+            "http.max_connections must be between 1 and 100000"
+        );
+        anyhow::ensure!((8..=1000).contains(&t.max_header_lines), "http.max_header_lines must be between 8 and 1000");
+        anyhow::ensure!(
+            (1024..=256 * 1024).contains(&t.max_header_bytes),
+            "http.max_header_bytes must be between 1024 and 262144"
         );
         let c = &self.cache;
         anyhow::ensure!((1..=10_000).contains(&c.timeout_ms), "cache.timeout_ms must be between 1 and 10000");
@@ -333,6 +385,25 @@ impl Config {
         match &self.database_url {
             Some(url) if !url.expose().starts_with("sqlite:") => "server",
             _ => "embedded",
+        }
+    }
+
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_read_timeout: Duration::from_secs_f64(self.http.header_read_timeout_secs),
+            max_connections: self.http.max_connections,
+            shutdown_grace: Duration::from_secs_f64(self.http.shutdown_grace_secs),
+            // Above our own limit, so that our JSON 431 answers first.
+            max_header_lines: self.http.max_header_lines.saturating_mul(4),
+        }
+    }
+
+    pub fn request_limits(&self) -> crate::middleware::RequestLimits {
+        crate::middleware::RequestLimits {
+            request_timeout: Duration::from_secs_f64(self.http.request_timeout_secs),
+            upload_timeout: Duration::from_secs_f64(self.http.upload_timeout_secs),
+            max_header_lines: self.http.max_header_lines,
+            max_header_bytes: self.http.max_header_bytes,
         }
     }
 

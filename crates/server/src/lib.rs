@@ -4,7 +4,9 @@
 pub mod analysis_routes;
 pub mod config;
 pub mod error;
+pub mod middleware;
 pub mod routes;
+pub mod serve;
 pub mod startup;
 pub mod webhook_routes;
 

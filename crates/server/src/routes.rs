@@ -18,8 +18,10 @@ use serde::Deserialize;
 
 use crate::analysis_routes as analysis;
 use crate::error::ApiError;
+use crate::middleware;
 use crate::startup::AppState;
 use crate::webhook_routes as webhooks;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// The OpenAPI 3 document, written by hand and checked against [`ROUTES`] by a test.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -58,6 +60,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router(state: AppState) -> Router {
     // Room for the multipart framing and the metadata field around the file itself.
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
+    let limits = state.config.request_limits();
+    let body_idle = std::time::Duration::from_secs_f64(state.config.http.body_idle_timeout_secs);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -83,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(limits.clone(), middleware::deadline))
+        .layer(RequestBodyTimeoutLayer::new(body_idle))
+        .layer(axum::middleware::from_fn_with_state(limits, middleware::check_request))
+        .layer(axum::middleware::from_fn(middleware::shape_response))
         .with_state(state)
 }
 
@@ -123,15 +131,21 @@ pub(crate) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes)
             "send the body as application/json",
         ));
     }
-    serde_json::from_slice(body).map_err(|err| {
-        use serde_json::error::Category;
-        match err.classify() {
-            Category::Data => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}"))
-            }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}")),
-        }
-    })
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}")))?;
+    if middleware::contains_nul(&value) {
+        return Err(middleware::invalid_text());
+    }
+    serde_json::from_value(value)
+        .map_err(|err| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}")))
+}
+
+/// What makes two creating requests "the same" for `Idempotency-Key`: the route and the
+/// parsed request, so spacing and key order of the JSON do not matter.
+fn fingerprint<T: serde::Serialize>(route: &str, input: &T) -> Result<Vec<u8>, ApiError> {
+    let mut out = format!("{route}\n").into_bytes();
+    serde_json::to_writer(&mut out, input).map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok(out)
 }
 
 /// A query string parsed into `T`, or 400 `invalid_query` saying what is wrong.
@@ -180,7 +194,7 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct OrganisationIn {
     name: String,
@@ -194,7 +208,7 @@ async fn create_organisation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: OrganisationIn = parse_json(&headers, &body)?;
-    let fingerprint = [b"POST /api/organisations\n".as_slice(), &body].concat();
+    let fingerprint = fingerprint("POST /api/organisations", &input)?;
     created_once(&state, &caller, &headers, &fingerprint, without_api_key, || {
         state.auth.provision_organisation(&caller, &input.name, &input.admin_email)
     })
@@ -286,7 +300,14 @@ async fn upload_document(
                     }
                 }
                 "metadata" => {
-                    let text = field.text().await.map_err(multipart_error)?;
+                    if metadata.is_some() {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "duplicate_field",
+                            "send one `metadata` field per upload",
+                        ));
+                    }
+                    let text = read_text_field(&mut field, "metadata", MAX_METADATA_FIELD_BYTES).await?;
                     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                         ApiError::new(
                             StatusCode::BAD_REQUEST,
@@ -294,19 +315,16 @@ async fn upload_document(
                             format!("metadata is not valid JSON: {e}"),
                         )
                     })?;
-                    if metadata.replace(value).is_some() {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "duplicate_field",
-                            "send one `metadata` field per upload",
-                        ));
+                    if middleware::contains_nul(&value) {
+                        return Err(middleware::invalid_text());
                     }
+                    metadata = Some(value);
                 }
                 name @ ("playbook" | "side") => {
                     let name = name.to_owned();
-                    let text = field.text().await.map_err(multipart_error)?;
+                    let text = read_text_field(&mut field, &name, 64).await?;
                     let slot = if name == "playbook" { &mut request.playbook } else { &mut request.side };
-                    if text.len() > 64 || slot.replace(text.trim().to_owned()).is_some() {
+                    if text.contains('\0') || slot.replace(text.trim().to_owned()).is_some() {
                         return Err(ApiError::new(
                             StatusCode::BAD_REQUEST,
                             "invalid_field",
@@ -359,6 +377,32 @@ async fn upload_document(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// Bytes of the `metadata` form field read at most (the stored object may hold 16 KiB;
+/// this leaves room for the spacing of its JSON text).
+const MAX_METADATA_FIELD_BYTES: usize = 64 * 1024;
+
+/// A text form field, read chunk by chunk and refused with 413 once past `limit` bytes.
+async fn read_text_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    limit: usize,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "field_too_large",
+                format!("the `{name}` field exceeds {limit} bytes"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_text", format!("the `{name}` field must be UTF-8 text"))
+    })
 }
 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
@@ -473,7 +517,7 @@ async fn create_relation(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: RelationIn = parse_json(&headers, &body)?;
-    let fingerprint = [format!("POST /api/documents/{id}/relations\n").as_bytes(), &body].concat();
+    let fingerprint = fingerprint(&format!("POST /api/documents/{id}/relations"), &input)?;
     created_once(&state, &caller, &headers, &fingerprint, Bytes::clone, || {
         state.documents.add_relation(&caller, &id, input)
     })

@@ -160,7 +160,8 @@ impl Application {
             shutdown.await;
             token.cancel();
         };
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(signal).await.context("serving HTTP");
+        let limits = self.state.config.connection_limits();
+        let served = crate::serve::serve(self.listener, router, limits, signal).await.context("serving HTTP");
         background.shutdown().await;
         self.state.db.close().await;
         served

@@ -156,7 +156,7 @@ pub struct DocumentPatch {
     pub metadata: Option<Value>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelationIn {
     pub kind: String,

@@ -7,5 +7,6 @@ mod analysis;
 mod cache;
 mod documents;
 mod isolation;
+mod limits;
 mod robustness;
 mod webhooks;

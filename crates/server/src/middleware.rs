@@ -1,0 +1,131 @@
+//! Layers every request passes through: a deadline per request, header size limits, the one
+//! JSON error shape for every error (including those axum's extractors and hyper make), text
+//! input checked once for NUL, and the response headers every answer carries.
+
+use std::time::Duration;
+
+use axum::body::to_bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Per-request limits (the connection-level ones are in [`crate::serve`]).
+#[derive(Clone, Debug)]
+pub struct RequestLimits {
+    /// Longest time from a request's headers to its response headers.
+    pub request_timeout: Duration,
+    /// The same for uploads, whose bodies may be large.
+    pub upload_timeout: Duration,
+    /// Header lines per request.
+    pub max_header_lines: usize,
+    /// Bytes of all header names and values together.
+    pub max_header_bytes: usize,
+}
+
+/// Answers 408 when the handler has not answered within the request's deadline.
+pub async fn deadline(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
+    let is_upload = request.method() == Method::POST && request.uri().path() == "/api/documents";
+    let limit = if is_upload { limits.upload_timeout } else { limits.request_timeout };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request took longer than {} s", limit.as_secs_f64()),
+        )
+        .into_response(),
+    }
+}
+
+/// Refuses requests with too many or too large headers (431, JSON), and query strings with
+/// NUL characters, which no text field may hold (400).
+pub async fn check_request(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if headers.len() > limits.max_header_lines || bytes > limits.max_header_bytes {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!(
+                "send at most {} header lines and {} bytes of headers",
+                limits.max_header_lines, limits.max_header_bytes
+            ),
+        )
+        .into_response();
+    }
+    if request.uri().query().is_some_and(has_encoded_nul) {
+        return invalid_text().into_response();
+    }
+    next.run(request).await
+}
+
+/// `%00` in a query string (the only way a NUL reaches us there).
+fn has_encoded_nul(query: &str) -> bool {
+    query.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
+pub fn invalid_text() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_text", "text fields must not contain NUL characters")
+}
+
+/// Whether any string (or object key) in `value` holds a NUL character.
+pub fn contains_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+/// Largest error body read back when reshaping an error that is not in the JSON shape.
+const MAX_REWRITTEN_ERROR: usize = 4096;
+
+/// Puts every error answer into the one JSON shape, and adds the headers every answer
+/// carries: `nosniff` everywhere, and `no-store` on the API (every answer there is private).
+pub async fn shape_response(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let mut response = if is_error_outside_the_shape(&response) { reshape(response).await } else { response };
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if is_api && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+fn is_error_outside_the_shape(response: &Response) -> bool {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    (status.is_client_error() || status.is_server_error()) && !is_json
+}
+
+async fn reshape(response: Response) -> Response {
+    let status = response.status();
+    let text = match to_bytes(response.into_body(), MAX_REWRITTEN_ERROR).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_lowercase() } else { text };
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code, message).into_response()
+}
