@@ -447,12 +447,26 @@ async fn update_document(
     json_value(StatusCode::OK, &updated)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    /// `true`: delete for good (retention, erasure requests); admins only.
+    #[serde(default)]
+    purge: bool,
+}
+
 async fn delete_document(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
-    state.documents.delete(&caller, &id).await?;
+    if parse_query(query)?.purge {
+        let analyses = state.documents.purge(&caller, &id).await?;
+        state.analysis.forget_locally(&caller.organisation_id, &analyses);
+    } else {
+        state.documents.delete(&caller, &id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

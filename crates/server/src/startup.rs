@@ -53,7 +53,7 @@ impl Services {
     /// Connects the database (migrating it), the cache, the file store and the analysis flow.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         config.validate()?;
-        tokio::fs::create_dir_all(&config.data_dir)
+        cr_store::files::create_private_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
         let db = Database::connect(&config.effective_database_url(), config.database_max_connections).await?;
@@ -154,6 +154,8 @@ impl Application {
     /// then finishes in-flight requests and analyses.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let background = Background::start(&self.state.analysis, self.state.config.worker.in_serve);
+        let sweeper =
+            tokio::spawn(sweep_originals_periodically(self.state.documents.clone(), self.state.shutdown.clone()));
         let router = crate::routes::router(self.state.clone());
         let token = self.state.shutdown.clone();
         let signal = async move {
@@ -162,9 +164,30 @@ impl Application {
         };
         let limits = self.state.config.connection_limits();
         let served = crate::serve::serve(self.listener, router, limits, signal).await.context("serving HTTP");
+        sweeper.abort();
         background.shutdown().await;
         self.state.db.close().await;
         served
+    }
+}
+
+/// Originals unreferenced for this long are removed (see [`DocumentService::sweep_unreferenced_originals`]).
+const UNREFERENCED_ORIGINAL_AGE: Duration = Duration::from_secs(3600);
+
+/// Sweeps unreferenced originals a minute after start, then hourly, until shutdown.
+async fn sweep_originals_periodically(documents: DocumentService, shutdown: CancellationToken) {
+    let mut wait = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        match documents.sweep_unreferenced_originals(UNREFERENCED_ORIGINAL_AGE).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed originals no document names"),
+            Err(err) => tracing::warn!(error = %err, "could not sweep unreferenced originals"),
+        }
+        wait = Duration::from_secs(3600);
     }
 }
 

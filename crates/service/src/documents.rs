@@ -476,6 +476,53 @@ impl DocumentService {
         Ok(())
     }
 
+    /// Deletes a document for good, with its analyses, jobs, relations, stored answers that
+    /// quote it, its reports and (when no other document names it) its original; audited.
+    /// Organisation admins only. Returns the ids of the analyses removed.
+    pub async fn purge(&self, caller: &Principal, id: &str) -> Result<Vec<String>, ServiceError> {
+        if !ids::is_valid("doc", id) {
+            return Err(ServiceError::NotFound("document"));
+        }
+        if caller.role != "admin" {
+            return Err(ServiceError::Forbidden("only an organisation admin can purge a document"));
+        }
+        let org = &caller.organisation_id;
+        let Some(purged) = cr_store::retention::purge_document(&self.inner.db, org, id, &caller.user_id).await? else {
+            return Err(ServiceError::NotFound("document"));
+        };
+        let mut keys = vec![document_key(org, id), list_namespace(org), crate::analysis::latest_key(org, id)];
+        keys.extend(purged.analysis_ids.iter().map(|a| crate::analysis::analysis_key(org, a)));
+        self.inner.cache.invalidate(&keys).await;
+        let files = &self.inner.files;
+        let mut stored = Vec::new();
+        for analysis in &purged.analysis_ids {
+            stored.push(format!("reports/{analysis}.json"));
+            stored.push(format!("reports/{analysis}.pdf"));
+        }
+        stored.extend(purged.unreferenced_original);
+        for relative in stored {
+            // The rows are gone; a file left behind is found again by the sweeper.
+            if let Err(err) = files.remove(&relative).await {
+                tracing::warn!(error = %err, "could not remove a purged file");
+            }
+        }
+        Ok(purged.analysis_ids)
+    }
+
+    /// Removes originals no document row names (left by failed inserts, or by purges that
+    /// could not remove them) and last touched longer than `min_age` ago. Returns how many.
+    pub async fn sweep_unreferenced_originals(&self, min_age: Duration) -> anyhow::Result<usize> {
+        let mut removed = 0;
+        for relative in self.inner.files.originals_older_than(min_age).await? {
+            if !cr_store::retention::original_is_referenced(&self.inner.db, &relative).await?
+                && self.inner.files.remove_if_older_than(&relative, min_age).await?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     async fn invalidate(&self, org: &str, id: &str) {
         let latest = crate::analysis::latest_key(org, id);
         self.inner.cache.invalidate(&[document_key(org, id), list_namespace(org), latest]).await;
@@ -521,6 +568,10 @@ impl DocumentService {
             RelationOutcome::AlreadyExists => {
                 Err(ServiceError::conflict("relation_exists", "this relation already exists"))
             }
+            RelationOutcome::Contradicts => Err(ServiceError::conflict(
+                "relation_contradicts",
+                "the reverse relation of this kind already exists; delete it first",
+            )),
             RelationOutcome::DocumentMissing => Err(ServiceError::NotFound("document")),
         }
     }

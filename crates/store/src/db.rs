@@ -90,8 +90,9 @@ impl Database {
                 .context("connecting to PostgreSQL")?;
             Pool::Postgres(pool)
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .context("parsing the SQLite URL")?
+            let options = SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;
+            create_private_file_if_missing(options.get_filename())?;
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -156,6 +157,23 @@ impl Database {
     }
 }
 
+/// Creates an empty database file readable by this user only (0600); SQLite gives its WAL and
+/// shared-memory files the same mode.
+fn create_private_file_if_missing(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(anyhow::Error::new(err).context(format!("creating {}", path.display()))),
+    }
+}
+
 /// Name of the violated constraint, if `err` is a unique/foreign-key/check violation.
 /// Callers map constraint names to API errors instead of matching messages.
 pub fn violated_constraint(err: &sqlx::Error) -> Option<String> {
@@ -174,6 +192,7 @@ pub fn violated_constraint(err: &sqlx::Error) -> Option<String> {
             "document_relations_unique_key".into()
         }
         "users.email" => "users_email_key".into(),
+        "index 'document_relations_pair_key'" => "document_relations_pair_key".into(),
         other => other.to_owned(),
     })
 }

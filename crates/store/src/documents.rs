@@ -360,13 +360,19 @@ pub async fn soft_delete(db: &Database, organisation_id: &str, id: &str, actor_i
         .await?
         .rows_affected();
         if affected == 1 {
+            // A relation to a document that is gone relates nothing.
+            let relations = sqlx::query("DELETE FROM document_relations WHERE source_id = $1 OR target_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             audit!(
                 tx,
                 org = organisation_id,
                 actor = actor_id,
                 action = "document.delete",
                 target = ("document", id),
-                details = &serde_json::json!({}),
+                details = &serde_json::json!({ "relations_removed": relations }),
                 at = now
             );
         }
@@ -390,6 +396,8 @@ pub struct RelationRow {
 pub enum RelationOutcome {
     Inserted(RelationRow),
     AlreadyExists,
+    /// The reverse relation of the same kind exists ("B amends A" when "A amends B" is asked).
+    Contradicts,
     /// One of the two documents is not a live document of the organisation.
     DocumentMissing,
 }
@@ -413,20 +421,38 @@ pub async fn insert_relation(
         created_at: crate::ids::now(),
     };
     let details = serde_json::json!({ "source_id": source_id, "target_id": target_id, "kind": kind });
+    // Both ends must be live documents of this organisation, checked in the transaction that
+    // inserts. On PostgreSQL the two rows are locked (FOR SHARE) so a delete waits for the
+    // insert or the insert sees the delete; SQLite has one writer at a time (BEGIN IMMEDIATE).
+    let check = format!(
+        "SELECT id FROM documents WHERE organisation_id = $1 AND id IN ($2, $3) AND deleted_at IS NULL{}",
+        if db.backend_name() == "postgres" { " FOR SHARE" } else { "" }
+    );
     let result = in_transaction!(db, |tx| {
-        // Both ends must be live documents of this organisation: checked in the transaction
-        // that inserts, so a concurrent delete cannot slip between check and insert on PG
-        // (row locks) or SQLite (one writer).
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM documents WHERE organisation_id = $1 AND id IN ($2, $3) AND deleted_at IS NULL",
+        let live: Vec<String> = sqlx::query_scalar(&check)
+            .bind(organisation_id)
+            .bind(source_id)
+            .bind(target_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        if live.len() != 2 {
+            return Ok(Err(RelationOutcome::DocumentMissing));
+        }
+        // Which constraint a duplicate trips first is up to the database; tell the two apart
+        // here (the unique indexes still settle races).
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT source_id FROM document_relations WHERE kind = $1 \
+             AND ((source_id = $2 AND target_id = $3) OR (source_id = $3 AND target_id = $2))",
         )
-        .bind(organisation_id)
+        .bind(kind)
         .bind(source_id)
         .bind(target_id)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if live != 2 {
-            return Ok(false);
+        match existing {
+            Some(source) if source == source_id => return Ok(Err(RelationOutcome::AlreadyExists)),
+            Some(_) => return Ok(Err(RelationOutcome::Contradicts)),
+            None => {}
         }
         sqlx::query(
             "INSERT INTO document_relations (id, organisation_id, source_id, target_id, kind, created_by, created_at) \
@@ -450,15 +476,16 @@ pub async fn insert_relation(
             details = &details,
             at = row.created_at
         );
-        Ok::<_, sqlx::Error>(true)
+        Ok::<_, sqlx::Error>(Ok(()))
     });
     match result {
-        Ok(true) => Ok(RelationOutcome::Inserted(row)),
-        Ok(false) => Ok(RelationOutcome::DocumentMissing),
-        Err(err) if crate::db::violated_constraint(&err).as_deref() == Some("document_relations_unique_key") => {
-            Ok(RelationOutcome::AlreadyExists)
-        }
-        Err(err) => Err(err),
+        Ok(Ok(())) => Ok(RelationOutcome::Inserted(row)),
+        Ok(Err(refused)) => Ok(refused),
+        Err(err) => match crate::db::violated_constraint(&err).as_deref() {
+            Some("document_relations_unique_key") => Ok(RelationOutcome::AlreadyExists),
+            Some("document_relations_pair_key") => Ok(RelationOutcome::Contradicts),
+            _ => Err(err),
+        },
     }
 }
 
@@ -485,7 +512,8 @@ pub async fn delete_relation(
     let now = crate::ids::now();
     in_transaction!(db, |tx| {
         let affected = sqlx::query(
-            "DELETE FROM document_relations WHERE id = $1 AND organisation_id = $2 AND (source_id = $3 OR target_id = $3)",
+            "DELETE FROM document_relations WHERE id = $1 AND organisation_id = $2 AND (source_id = $3 OR target_id = $3) \
+             AND EXISTS (SELECT 1 FROM documents WHERE id = $3 AND organisation_id = $2 AND deleted_at IS NULL)",
         )
         .bind(relation_id)
         .bind(organisation_id)

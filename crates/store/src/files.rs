@@ -32,9 +32,7 @@ impl FileStore {
     pub async fn open(root: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let root = root.into();
         for dir in ["originals", "staging", "reports"] {
-            tokio::fs::create_dir_all(root.join(dir))
-                .await
-                .with_context(|| format!("creating {}", root.join(dir).display()))?;
+            create_private_dir_all(&root.join(dir)).await?;
         }
         Ok(Self { root })
     }
@@ -42,9 +40,7 @@ impl FileStore {
     /// Starts a new staging file.
     pub async fn stage(&self) -> anyhow::Result<StagedFile> {
         let path = self.root.join("staging").join(crate::ids::new_id("upload"));
-        let file = tokio::fs::File::create(&path)
-            .await
-            .with_context(|| format!("creating staging file {}", path.display()))?;
+        let file = create_private_file(&path).await?;
         Ok(StagedFile { path, file, hasher: Sha256::new(), size: 0, head: Vec::new() })
     }
 
@@ -64,9 +60,12 @@ impl FileStore {
         let relative = Self::relative_path(sha256);
         let target = self.root.join(&relative);
         let dir = target.parent().context("content path has a parent")?.to_path_buf();
-        tokio::fs::create_dir_all(&dir).await.with_context(|| format!("creating {}", dir.display()))?;
+        create_private_dir_all(&dir).await?;
         if tokio::fs::try_exists(&target).await.unwrap_or(false) {
             remove_quietly(&staged.path).await;
+            // Fresh again, so the sweeper of unreferenced originals leaves it to the row
+            // about to name it.
+            touch(&target).await;
             return Ok(relative);
         }
         tokio::fs::rename(&staged.path, &target)
@@ -87,8 +86,7 @@ impl FileStore {
         let target = self.report_path(analysis_id, extension);
         let dir = self.root.join("reports");
         let temporary = dir.join(format!(".{analysis_id}.{extension}.{}", crate::ids::new_id("tmp")));
-        let mut file =
-            tokio::fs::File::create(&temporary).await.with_context(|| format!("creating {}", temporary.display()))?;
+        let mut file = create_private_file(&temporary).await?;
         let written = async {
             file.write_all(bytes).await?;
             file.sync_all().await?;
@@ -102,19 +100,64 @@ impl FileStore {
         sync_dir(&dir).await
     }
 
+    /// Relative paths of the originals last written or reused longer than `min_age` ago (the
+    /// candidates of the sweeper of unreferenced originals; younger ones may belong to an
+    /// upload whose row is not committed yet).
+    pub async fn originals_older_than(&self, min_age: std::time::Duration) -> anyhow::Result<Vec<String>> {
+        let mut found = Vec::new();
+        let mut shards = tokio::fs::read_dir(self.root.join("originals")).await?;
+        while let Some(shard) = shards.next_entry().await? {
+            let Ok(shard_name) = shard.file_name().into_string() else { continue };
+            if !shard.file_type().await.is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let mut files = tokio::fs::read_dir(shard.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                let Ok(name) = file.file_name().into_string() else { continue };
+                if is_older_than(&file, min_age).await {
+                    found.push(format!("originals/{shard_name}/{name}"));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Removes a stored file by its relative path (a purged original, a report); a file
+    /// already gone is not an error.
+    pub async fn remove(&self, relative: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !relative.split('/').any(|part| part == ".." || part.is_empty()),
+            "not a stored relative path: {relative}"
+        );
+        match tokio::fs::remove_file(self.root.join(relative)).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(anyhow::Error::new(err).context(format!("removing {relative}"))),
+        }
+    }
+
+    /// Removes an original only if it is still older than `min_age` (an upload of the same
+    /// content touches it before naming it in a row). Returns whether it removed it.
+    pub async fn remove_if_older_than(&self, relative: &str, min_age: std::time::Duration) -> anyhow::Result<bool> {
+        let path = self.root.join(relative);
+        let old = tokio::fs::metadata(&path)
+            .await
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > min_age);
+        if old {
+            self.remove(relative).await?;
+        }
+        Ok(old)
+    }
+
     /// Removes staging files left by crashed uploads (older than `max_age`).
     pub async fn sweep_staging(&self, max_age: std::time::Duration) -> anyhow::Result<usize> {
         let mut removed = 0;
         let mut entries = tokio::fs::read_dir(self.root.join("staging")).await?;
         while let Some(entry) = entries.next_entry().await? {
-            let old = entry
-                .metadata()
-                .await
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > max_age);
-            if old {
+            if is_older_than(&entry, max_age).await {
                 remove_quietly(&entry.path()).await;
                 removed += 1;
             }
@@ -159,6 +202,48 @@ impl StagedFile {
     pub async fn discard(self) {
         remove_quietly(&self.path).await;
     }
+}
+
+async fn is_older_than(entry: &tokio::fs::DirEntry, age: std::time::Duration) -> bool {
+    entry
+        .metadata()
+        .await
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
+/// Creates `dir` and its missing parents readable by this user only (0700).
+pub async fn create_private_dir_all(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path)
+    })
+    .await
+    .context("joining a directory creation")?
+    .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Creates (truncating) a file readable by this user only (0600).
+async fn create_private_file(path: &Path) -> anyhow::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await.with_context(|| format!("creating {}", path.display()))
+}
+
+async fn touch(path: &Path) {
+    let path = path.to_path_buf();
+    let _ = tokio::task::spawn_blocking(move || {
+        std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()))
+    })
+    .await;
 }
 
 async fn remove_quietly(path: &Path) {

@@ -8,5 +8,6 @@ mod cache;
 mod documents;
 mod isolation;
 mod limits;
+mod retention;
 mod robustness;
 mod webhooks;

@@ -226,11 +226,36 @@ pub(crate) struct Inner {
     loads: SingleFlight<Result<Bytes, Arc<anyhow::Error>>>,
     /// Analyses never change once written, so a copy in process cannot go stale: hits on it
     /// skip Redis, whose round trip with a review of tens of KB is most of a hit's cost.
-    local: moka::sync::Cache<String, Bytes>,
+    local: moka::sync::Cache<String, StoredAnalysis>,
 }
 
-fn analysis_key(org: &str, id: &str) -> String {
-    format!("analysis:{org}:{id}")
+/// An analysis as cached: `{document id}\n{analysis JSON}`, so that a read can check the
+/// document is still live without parsing the JSON.
+pub(crate) fn analysis_key(org: &str, id: &str) -> String {
+    format!("analysis-of:{org}:{id}")
+}
+
+/// An analysis as kept in process: its document and its JSON.
+#[derive(Clone)]
+struct StoredAnalysis {
+    document_id: Arc<str>,
+    body: Bytes,
+}
+
+impl StoredAnalysis {
+    fn encode(document_id: &str, body: &[u8]) -> Bytes {
+        let mut out = Vec::with_capacity(document_id.len() + 1 + body.len());
+        out.extend_from_slice(document_id.as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(body);
+        Bytes::from(out)
+    }
+
+    fn decode(cached: Bytes) -> Option<Self> {
+        let newline = cached.iter().position(|&b| b == b'\n')?;
+        let document_id = std::str::from_utf8(&cached[..newline]).ok()?.into();
+        Some(Self { document_id, body: cached.slice(newline + 1..) })
+    }
 }
 
 pub(crate) fn latest_key(org: &str, doc: &str) -> String {
@@ -266,7 +291,9 @@ impl AnalysisService {
                 loads: SingleFlight::with_linger(settings.load_linger),
                 local: moka::sync::Cache::builder()
                     .max_capacity(settings.local_cache_bytes)
-                    .weigher(|key: &String, value: &Bytes| u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX))
+                    .weigher(|key: &String, value: &StoredAnalysis| {
+                        u32::try_from(key.len() + value.document_id.len() + value.body.len()).unwrap_or(u32::MAX)
+                    })
                     .time_to_live(settings.analysis_ttl)
                     .build(),
             }),
@@ -369,29 +396,61 @@ impl AnalysisService {
             .map(|j| JobOut::from(&j)))
     }
 
-    /// One analysis as JSON, from the cache when possible.
+    /// One analysis as JSON, from the cache when possible; only while its document is live.
     pub async fn get_json(&self, caller: &Principal, id: &str) -> Result<Bytes, ServiceError> {
+        let stored = self.stored_analysis(caller, id).await?;
+        // The pointer read is what a delete or purge invalidates, on every instance.
+        if self.latest_pointer(&caller.organisation_id, &stored.document_id).await?.as_ref() == MISSING {
+            return Err(ServiceError::NotFound("analysis"));
+        }
+        Ok(stored.body)
+    }
+
+    /// The analysis and its document, from process memory, the cache or the database.
+    async fn stored_analysis(&self, caller: &Principal, id: &str) -> Result<StoredAnalysis, ServiceError> {
         if !ids::is_valid("ana", id) {
             return Err(ServiceError::NotFound("analysis"));
         }
         let org = &caller.organisation_id;
         let key = analysis_key(org, id);
-        if let Some(body) = self.inner.local.get(&key) {
-            return Ok(body);
+        if let Some(stored) = self.inner.local.get(&key) {
+            return Ok(stored);
         }
-        let body = self
+        let cached = self
             .cached(key.clone(), self.inner.analysis_ttl, || async move {
                 match analyses::find(&self.inner.db, org, id).await.context("loading an analysis")? {
-                    Some(view) => Ok(Bytes::from(serde_json::to_vec(&AnalysisOut::new(&view)?)?)),
+                    Some(view) => {
+                        let body = serde_json::to_vec(&AnalysisOut::new(&view)?)?;
+                        Ok(StoredAnalysis::encode(&view.document_id, &body))
+                    }
                     None => Ok(Bytes::from_static(MISSING)),
                 }
             })
             .await?;
-        if body.as_ref() == MISSING {
+        if cached.as_ref() == MISSING {
             return Err(ServiceError::NotFound("analysis"));
         }
-        self.inner.local.insert(key, body.clone());
-        Ok(body)
+        let stored = StoredAnalysis::decode(cached).context("a cached analysis without its document")?;
+        self.inner.local.insert(key, stored.clone());
+        Ok(stored)
+    }
+
+    /// The latest-analysis pointer of a live document: `MISSING` when the document is not
+    /// live, empty when it has no analysis yet, else the analysis id.
+    async fn latest_pointer(&self, org: &str, document_id: &str) -> Result<Bytes, ServiceError> {
+        self.cached(latest_key(org, document_id), self.inner.analysis_ttl, || async move {
+            Ok(
+                match analyses::latest_id(&self.inner.db, org, document_id)
+                    .await
+                    .context("loading the latest analysis")?
+                {
+                    None => Bytes::from_static(MISSING),
+                    Some(None) => Bytes::new(),
+                    Some(Some(id)) => Bytes::from(id),
+                },
+            )
+        })
+        .await
     }
 
     /// The latest analysis of a document as JSON.
@@ -399,25 +458,18 @@ impl AnalysisService {
         if !ids::is_valid("doc", document_id) {
             return Err(ServiceError::NotFound("document"));
         }
-        let org = &caller.organisation_id;
-        let pointer = self
-            .cached(latest_key(org, document_id), self.inner.analysis_ttl, || async move {
-                Ok(
-                    match analyses::latest_id(&self.inner.db, org, document_id)
-                        .await
-                        .context("loading the latest analysis")?
-                    {
-                        None => Bytes::from_static(MISSING),
-                        Some(None) => Bytes::new(),
-                        Some(Some(id)) => Bytes::from(id),
-                    },
-                )
-            })
-            .await?;
+        let pointer = self.latest_pointer(&caller.organisation_id, document_id).await?;
         match pointer.as_ref() {
             MISSING => Err(ServiceError::NotFound("document")),
             b"" => Err(ServiceError::NotFound("analysis (the document has not been analysed yet)")),
-            id => self.get_json(caller, std::str::from_utf8(id).context("cached analysis id")?).await,
+            id => Ok(self.stored_analysis(caller, std::str::from_utf8(id).context("cached analysis id")?).await?.body),
+        }
+    }
+
+    /// Drops analyses from this process's memory (after a purge).
+    pub fn forget_locally(&self, org: &str, analysis_ids: &[String]) {
+        for id in analysis_ids {
+            self.inner.local.invalidate(&analysis_key(org, id));
         }
     }
 
