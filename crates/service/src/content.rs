@@ -5,6 +5,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use cr_analysis::extract::{self, ExtractError, Format, Signature};
+
 use crate::ServiceError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,85 +29,62 @@ impl MediaType {
     }
 }
 
-/// Decides the type of the stored upload at `path` whose first bytes are `head`.
-/// Blocking (reads the file): call from a blocking task.
+/// Decides the type of the stored upload at `path` whose first bytes are `head`, with the
+/// engine's detector ([`cr_analysis::extract::signature`]), so that what is stored as a PDF or
+/// DOCX is what the analysis reads as one. Blocking (reads the file): call from a blocking task.
 pub fn detect(head: &[u8], path: &Path, display_name: &str) -> Result<MediaType, ServiceError> {
-    if head.is_empty() {
-        return Err(ServiceError::invalid("empty_file", "the uploaded file is empty"));
-    }
-    // PDF readers accept the header anywhere in the first KiB.
-    if head[..head.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
-        return Ok(MediaType::Pdf);
-    }
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return detect_zip(path);
-    }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Err(ServiceError::UnsupportedMediaType(
-            "this is an OLE compound file: a legacy .doc or a password-protected Office document; \
-             save it as an unprotected .docx and upload that"
-                .into(),
-        ));
-    }
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Err(ServiceError::UnsupportedMediaType("UTF-16 text is not supported; save the file as UTF-8".into()));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the upload back")))?;
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(|_| {
-        ServiceError::UnsupportedMediaType("unrecognised file type: not PDF, DOCX, or UTF-8 text (Markdown)".into())
-    })?;
-    if !looks_like_text(text) {
-        return Err(ServiceError::UnsupportedMediaType(
-            "the file is valid UTF-8 but contains binary control characters; not a text document".into(),
-        ));
-    }
-    let lower = display_name.to_ascii_lowercase();
-    if lower.ends_with(".md") || lower.ends_with(".markdown") || looks_like_markdown(text) {
-        Ok(MediaType::Markdown)
-    } else {
-        Ok(MediaType::PlainText)
-    }
-}
-
-fn detect_zip(path: &Path) -> Result<MediaType, ServiceError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the upload back")))?;
-    let archive = zip::ZipArchive::new(file).map_err(|e| {
-        ServiceError::invalid("corrupt_file", format!("the file starts like a ZIP/DOCX but cannot be read as one: {e}"))
-    })?;
-    let has = |name: &str| archive.file_names().any(|n| n.eq_ignore_ascii_case(name));
-    if has("word/document.xml") && has("[Content_Types].xml") {
-        Ok(MediaType::Docx)
-    } else if has("[Content_Types].xml") {
-        Err(ServiceError::UnsupportedMediaType(
-            "an Office document that is not a Word document (.docx); only Word documents are reviewed".into(),
-        ))
-    } else {
-        Err(ServiceError::UnsupportedMediaType("a ZIP archive, not a Word document".into()))
-    }
-}
-
-fn looks_like_text(text: &str) -> bool {
-    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')).count();
-    !text.contains('\0') && controls * 1000 <= text.len().max(1)
-}
-
-fn looks_like_markdown(text: &str) -> bool {
-    let mut headings = 0;
-    let mut marks = 0;
-    for line in text.lines().take(2000) {
-        let t = line.trim_start();
-        if t.starts_with('#') && t.trim_start_matches('#').starts_with(' ') {
-            headings += 1;
+    let tail = read_tail(path)?;
+    let format = match extract::signature(head, &tail) {
+        Signature::Empty => return Err(ServiceError::invalid("empty_file", "the uploaded file is empty")),
+        Signature::Pdf => Ok(Format::Pdf),
+        Signature::Zip => std::fs::File::open(path)
+            .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the upload back")))
+            .map(|file| extract::package_format(std::io::BufReader::new(file)))?,
+        Signature::Ole => {
+            return Err(ServiceError::UnsupportedMediaType(
+                "this is an OLE compound file: a legacy .doc or a password-protected Office document; \
+                 save it as an unprotected .docx and upload that"
+                    .into(),
+            ))
         }
-        if t.contains("**") || t.contains("](") || t.starts_with("- ") || t.starts_with("* ") || t.starts_with("> ") {
-            marks += 1;
+        Signature::Utf16 => {
+            return Err(ServiceError::UnsupportedMediaType(
+                "UTF-16 text is not supported; save the file as UTF-8".into(),
+            ))
         }
+        Signature::Other => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the upload back")))?;
+            extract::text_format(&bytes, display_name)
+        }
+    };
+    match format {
+        Ok(Format::Pdf) => Ok(MediaType::Pdf),
+        Ok(Format::Docx) => Ok(MediaType::Docx),
+        Ok(Format::Markdown) => Ok(MediaType::Markdown),
+        Ok(Format::Text) => Ok(MediaType::PlainText),
+        Err(ExtractError::Corrupt(message)) => Err(ServiceError::invalid("corrupt_file", message)),
+        Err(ExtractError::Encrypted) => Err(ServiceError::UnsupportedMediaType(ExtractError::Encrypted.to_string())),
+        Err(ExtractError::Unsupported(message)) => {
+            Err(ServiceError::UnsupportedMediaType(format!("unrecognised file type: {message}")))
+        }
+        Err(other) => Err(ServiceError::invalid("corrupt_file", other.to_string())),
     }
-    headings >= 1 && headings + marks >= 3
+}
+
+/// The last bytes of the file, for the PDF trailer check.
+fn read_tail(path: &Path) -> Result<Vec<u8>, ServiceError> {
+    use std::io::{Seek, SeekFrom};
+    let read = || -> std::io::Result<Vec<u8>> {
+        let mut file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        let take = size.min(extract::SIGNATURE_TAIL_BYTES as u64);
+        file.seek(SeekFrom::Start(size - take))?;
+        let mut tail = Vec::with_capacity(take as usize);
+        file.take(take).read_to_end(&mut tail)?;
+        Ok(tail)
+    };
+    read().map_err(|e| ServiceError::Internal(anyhow::Error::new(e).context("reading the end of the upload")))
 }
 
 #[cfg(test)]
@@ -127,6 +106,31 @@ mod tests {
             detect_bytes(b"\x7fELF\x02\x01\x01\0\0\0", "contract.pdf"),
             Err(ServiceError::UnsupportedMediaType(_))
         ));
+    }
+
+    #[test]
+    fn a_text_quoting_a_pdf_header_is_text() {
+        let text = b"Exhibit B lists the files: each begins %PDF-1.7 and is attached.\nEnd of exhibit.\n";
+        assert_eq!(detect_bytes(text, "exhibit.txt").ok(), Some(MediaType::PlainText));
+        let mut pdf = b"junk before the header\n%PDF-1.4\n...".to_vec();
+        pdf.extend_from_slice(b"\ntrailer\n%%EOF\n");
+        assert_eq!(detect_bytes(&pdf, "a").ok(), Some(MediaType::Pdf), "junk before a real PDF is tolerated");
+    }
+
+    #[test]
+    fn a_zip_without_a_word_main_part_is_not_a_docx() {
+        let mut bytes = Vec::new();
+        {
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+            let options = zip::write::SimpleFileOptions::default();
+            zip.start_file("[Content_Types].xml", options).expect("entry");
+            std::io::Write::write_all(&mut zip, b"<Types/>").expect("write");
+            zip.start_file("xl/workbook.xml", options).expect("entry");
+            std::io::Write::write_all(&mut zip, b"<workbook/>").expect("write");
+            zip.finish().expect("finish");
+        }
+        assert!(matches!(detect_bytes(&bytes, "a.docx"), Err(ServiceError::UnsupportedMediaType(_))));
+        assert!(cr_analysis::extract::detect(&bytes, "a.docx").is_err(), "the engine agrees");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! entities are never expanded (no billion laughs).
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -50,10 +50,32 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Res
     Ok(Extracted { format: Format::Docx, text, pages: Vec::new(), furniture, warnings })
 }
 
+/// Whether a ZIP package is a Word document: it has `[Content_Types].xml` and its main part
+/// (as [`main_document_part`] finds it, the part extraction reads) exists under `word/`.
+pub(super) fn package_format<R: Read + Seek>(reader: R) -> Result<Format, ExtractError> {
+    let mut archive = zip::ZipArchive::new(reader)
+        .map_err(|e| ExtractError::Corrupt(format!("the file starts like a ZIP/DOCX but cannot be read as one: {e}")))?;
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    let has = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+    if !has("[Content_Types].xml") {
+        return Err(ExtractError::Unsupported("a ZIP archive, not a Word document".into()));
+    }
+    // The relationships part is small; a bound keeps a hostile one from costing memory.
+    let mut budget = 1024 * 1024;
+    let main = main_document_part(&mut archive, &names, &mut budget)?;
+    if main.starts_with("word/") && names.iter().any(|n| *n == main) {
+        Ok(Format::Docx)
+    } else {
+        Err(ExtractError::Unsupported(
+            "an Office document that is not a Word document (.docx); only Word documents are reviewed".into(),
+        ))
+    }
+}
+
 /// The main part named by the package relationships (Strict OOXML uses another namespace,
 /// and some producers another file name), `word/document.xml` by default.
-fn main_document_part(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+fn main_document_part<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
     names: &[String],
     budget: &mut u64,
 ) -> Result<String, ExtractError> {
@@ -81,8 +103,8 @@ fn main_document_part(
 }
 
 /// Reads a part as UTF-8, charging its size to `budget`; `None` if the part does not exist.
-fn read_part(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+fn read_part<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
     name: &str,
     budget: &mut u64,
 ) -> Result<Option<String>, ExtractError> {

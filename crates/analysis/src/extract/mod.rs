@@ -138,26 +138,105 @@ pub fn extract(bytes: &[u8], name_hint: &str, limits: &Limits) -> Result<Extract
     }
 }
 
-/// Decides the format from content.
-pub fn detect(bytes: &[u8], name_hint: &str) -> Result<Format, ExtractError> {
-    if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
-        return Ok(Format::Pdf);
+/// What the first and last bytes of a file say it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signature {
+    Empty,
+    Pdf,
+    /// A ZIP package: a DOCX only if [`package_format`] says so.
+    Zip,
+    /// An OLE compound file: a legacy `.doc`, or an encrypted OOXML package.
+    Ole,
+    Utf16,
+    /// Anything else: text if [`text_format`] accepts it.
+    Other,
+}
+
+/// Bytes of the start of a file [`signature`] looks at.
+pub const SIGNATURE_HEAD_BYTES: usize = 1024;
+/// Bytes of the end of a file [`signature`] looks at.
+pub const SIGNATURE_TAIL_BYTES: usize = 1024;
+
+/// The signature of a file from its first (`head`) and last (`tail`) bytes. The one detector
+/// of the service (uploads) and the engine (extraction), so both agree on every file.
+///
+/// A PDF starts with `%PDF-1.x` / `%PDF-2.x`; readers tolerate junk before the header within
+/// the first KiB, so that is accepted too, but only when the file also ends like a PDF
+/// (`%%EOF` in its last KiB): a text that merely quotes a PDF header stays text.
+pub fn signature(head: &[u8], tail: &[u8]) -> Signature {
+    if head.is_empty() {
+        return Signature::Empty;
     }
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        return Ok(Format::Docx);
+    let is_header = |w: &[u8]| w.starts_with(b"%PDF-") && w[5].is_ascii_digit() && w[6] == b'.' && w[7].is_ascii_digit();
+    let window = &head[..head.len().min(SIGNATURE_HEAD_BYTES)];
+    if window.len() >= 8 && is_header(window) {
+        return Signature::Pdf;
     }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        // OLE: a legacy .doc, or an encrypted OOXML package.
-        return Err(ExtractError::Encrypted);
+    let ends_like_pdf = tail.windows(5).any(|w| w == b"%%EOF");
+    if ends_like_pdf && window.windows(8).any(is_header) {
+        return Signature::Pdf;
     }
-    if std::str::from_utf8(bytes).is_err() || bytes.contains(&0) {
-        return Err(ExtractError::Unsupported("not PDF, DOCX or UTF-8 text".into()));
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Signature::Zip;
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Signature::Ole;
+    }
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Signature::Utf16;
+    }
+    Signature::Other
+}
+
+/// Whether a ZIP package is a Word document (the same test extraction relies on).
+pub fn package_format<R: std::io::Read + std::io::Seek>(reader: R) -> Result<Format, ExtractError> {
+    docx::package_format(reader)
+}
+
+/// Text or Markdown, if `bytes` are UTF-8 text (a BOM allowed) without binary control
+/// characters. Markdown by name (`.md`, `.markdown`) or by its marks (a heading and a few
+/// emphases, links or list items).
+pub fn text_format(bytes: &[u8], name_hint: &str) -> Result<Format, ExtractError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| ExtractError::Unsupported("not PDF, DOCX, or UTF-8 text (Markdown)".into()))?;
+    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')).count();
+    if text.contains('\0') || controls * 1000 > text.len().max(1) {
+        return Err(ExtractError::Unsupported(
+            "the file is valid UTF-8 but contains binary control characters; not a text document".into(),
+        ));
     }
     let lower = name_hint.to_ascii_lowercase();
-    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+    if lower.ends_with(".md") || lower.ends_with(".markdown") || looks_like_markdown(text) {
         Ok(Format::Markdown)
     } else {
         Ok(Format::Text)
+    }
+}
+
+fn looks_like_markdown(text: &str) -> bool {
+    let mut headings = 0;
+    let mut marks = 0;
+    for line in text.lines().take(2000) {
+        let t = line.trim_start();
+        if t.starts_with('#') && t.trim_start_matches('#').starts_with(' ') {
+            headings += 1;
+        }
+        if t.contains("**") || t.contains("](") || t.starts_with("- ") || t.starts_with("* ") || t.starts_with("> ") {
+            marks += 1;
+        }
+    }
+    headings >= 1 && headings + marks >= 3
+}
+
+/// Decides the format of a file held in memory.
+pub fn detect(bytes: &[u8], name_hint: &str) -> Result<Format, ExtractError> {
+    let tail = &bytes[bytes.len().saturating_sub(SIGNATURE_TAIL_BYTES)..];
+    match signature(bytes, tail) {
+        Signature::Pdf => Ok(Format::Pdf),
+        Signature::Zip => package_format(std::io::Cursor::new(bytes)),
+        Signature::Ole => Err(ExtractError::Encrypted),
+        Signature::Utf16 => Err(ExtractError::Unsupported("UTF-16 text is not supported; save it as UTF-8".into())),
+        Signature::Empty | Signature::Other => text_format(bytes, name_hint),
     }
 }
 
