@@ -194,12 +194,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref())?;
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
-    }
+    // Only the commands that run the service read (and validate) its configuration.
+    let server_config = || -> anyhow::Result<Config> {
+        let mut config = Config::load(cli.config.as_deref())?;
+        if let Some(dir) = cli.data_dir.clone() {
+            config.data_dir = dir;
+        }
+        Ok(config)
+    };
     match cli.command {
         Command::Serve { listen } => {
+            let mut config = server_config()?;
             if let Some(listen) = listen {
                 config.listen = listen;
             }
@@ -210,6 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Worker { concurrency } => {
+            let mut config = server_config()?;
             if let Some(concurrency) = concurrency {
                 config.worker.concurrency = concurrency;
             }
@@ -218,6 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reanalyze { engine_older_than, all } => {
+            let config = server_config()?;
             let services = cr_server::startup::Services::build(&config).await?;
             let version = match (all, engine_older_than) {
                 (true, _) => None,
@@ -230,24 +237,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::AnalyseJob { .. } => anyhow::bail!("analyse-job runs without a runtime (see main)"),
         Command::Migrate => {
+            let config = server_config()?;
             let db = cr_store::Database::connect(&config.effective_database_url(), 2).await?;
             db.migrate().await?;
             println!("migrations applied ({})", db.backend_name());
             Ok(())
         }
         Command::Config => {
-            println!("{config:#?}");
+            println!("{:#?}", server_config()?);
             Ok(())
         }
         Command::Review { files, json, markdown, pdf, playbook, side, llm_url, llm_model, out, model } => {
+            let mut llm = cr_server::config::LlmConfig::load(cli.config.as_deref())?;
             if let Some(url) = llm_url {
-                config.llm.url = Some(url);
+                llm.url = Some(url);
             }
             if let Some(name) = llm_model {
-                config.llm.model = name;
+                llm.model = name;
             }
-            config.validate()?;
-            let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref(), &config.llm)?;
+            llm.validate()?;
+            let options = engine::ReviewOptions::load(model.as_deref(), Some(&playbook), side.as_deref(), &llm)?;
             if let Some(pdf) = pdf {
                 let [file] = files.as_slice() else {
                     anyhow::bail!("--pdf writes one report: give one contract (use --out DIR for many)");

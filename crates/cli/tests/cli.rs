@@ -256,8 +256,16 @@ fn eval_writes_each_contracts_predictions_for_error_analysis() {
 fn help_lists_the_commands() {
     let output = run(&["--help"]);
     let text = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "review", "extract", "train", "eval"] {
-        assert!(text.contains(command), "{command} missing from --help");
+    // The entries of the Commands section, not words of the description above it.
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    for command in ["serve", "worker", "migrate", "review", "reanalyze", "extract", "train", "eval"] {
+        assert!(listed.contains(&command), "{command} missing from the commands of --help: {listed:?}");
     }
 }
 
@@ -499,9 +507,8 @@ fn a_mock_llm_endpoint_that_fails_or_stalls_leaves_the_review_whole_with_a_warni
         ("slow", vec![("CR_LLM__TIMEOUT_MS", "300")], "did not answer in time"),
     ] {
         let (url, _) = mock_llm_endpoint(mode);
-        let started = std::time::Instant::now();
+        // A stalled endpoint answers (with nothing) after 5 s; only the timeout gives this warning.
         let review = json_of(&review_with_llm(&url, &env));
-        assert!(started.elapsed() < std::time::Duration::from_secs(4), "{mode}: the timeout bounds the wait");
         assert!(review["llm"].is_null(), "{mode}");
         assert!(review["engine"]["model"].is_null(), "{mode}: no model recorded when none was used");
         let warnings: Vec<&str> =
@@ -522,4 +529,16 @@ fn a_mock_llm_endpoint_that_fails_or_stalls_leaves_the_review_whole_with_a_warni
     let refused = review_with_llm("https://api.example.com", &[]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("http://"));
+}
+
+#[test]
+fn the_offline_review_ignores_the_server_configuration() {
+    let output = Command::new(env!("CARGO_BIN_EXE_contract-reviewer"))
+        .args(["review", "--json", repo("examples/contracts/commonpaper_CSA.md").to_str().expect("utf8")])
+        .env("CR_CACHE__TIMEOUT_MS", "not a number")
+        .env("DATABASE_URL", "mysql://not-a-supported-database")
+        .output()
+        .expect("run the binary");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(json_of(&output)["clauses"].is_array());
 }

@@ -231,6 +231,38 @@ impl Default for Config {
     }
 }
 
+impl LlmConfig {
+    /// The `llm` section alone, from defaults → `file` → environment, for the offline
+    /// `review` command: the server's other settings are neither read nor validated.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            anyhow::ensure!(file.exists(), "configuration file {} does not exist", file.display());
+            figment = figment.merge(Toml::file(file));
+        }
+        let llm: LlmConfig = figment
+            .merge(Env::prefixed("CR_LLM__").map(|key| format!("llm.{}", key.as_str()).into()))
+            .extract_inner("llm")
+            .map_err(|e| anyhow::anyhow!("invalid llm configuration: {e}"))?;
+        llm.validate()?;
+        Ok(llm)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.url {
+            anyhow::ensure!(
+                url.starts_with("http://"),
+                "llm.url (CR_LLM__URL) must start with http:// (a local endpoint such as Ollama or llama.cpp's \
+                 server; this build has no TLS client, so reach an https endpoint through a local proxy)"
+            );
+        }
+        anyhow::ensure!((100..=600_000).contains(&self.timeout_ms), "llm.timeout_ms must be between 100 and 600000");
+        anyhow::ensure!((16..=32_768).contains(&self.max_tokens), "llm.max_tokens must be between 16 and 32768");
+        anyhow::ensure!(!self.model.trim().is_empty(), "llm.model must not be empty");
+        Ok(())
+    }
+}
+
 impl Config {
     /// Defaults → `file` (if given) → environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
@@ -353,19 +385,7 @@ impl Config {
             h.backoff_base_ms >= 1 && h.backoff_base_ms <= h.backoff_max_ms && h.backoff_max_ms <= 86_400_000,
             "webhooks.backoff_base_ms must be at least 1 and at most backoff_max_ms (at most 86400000)"
         );
-        if let Some(url) = &self.llm.url {
-            anyhow::ensure!(
-                url.starts_with("http://"),
-                "llm.url (CR_LLM__URL) must start with http:// (a local endpoint such as Ollama or llama.cpp's \
-                 server; this build has no TLS client, so reach an https endpoint through a local proxy)"
-            );
-        }
-        anyhow::ensure!(
-            (100..=600_000).contains(&self.llm.timeout_ms),
-            "llm.timeout_ms must be between 100 and 600000"
-        );
-        anyhow::ensure!((16..=32_768).contains(&self.llm.max_tokens), "llm.max_tokens must be between 16 and 32768");
-        anyhow::ensure!(!self.llm.model.trim().is_empty(), "llm.model must not be empty");
+        self.llm.validate()?;
         if let Some(key) = &self.bootstrap_api_key {
             anyhow::ensure!(key.expose().len() >= 32, "bootstrap_api_key must be at least 32 characters");
         }
@@ -495,6 +515,19 @@ mod tests {
             jail.set_env("CR_CACHE__TIMEOUT", "20");
             let error = Config::load(None).expect_err("typo").to_string();
             assert!(error.contains("timeout"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn the_llm_section_loads_without_the_rest_of_the_configuration() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CR_CACHE__TIMEOUT_MS", "not a number");
+            jail.set_env("CR_LLM__MODEL", "m1");
+            assert!(Config::load(None).is_err(), "the server configuration is invalid");
+            let llm = LlmConfig::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(llm.model, "m1");
             Ok(())
         });
     }

@@ -53,8 +53,9 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Res
 /// Whether a ZIP package is a Word document: it has `[Content_Types].xml` and its main part
 /// (as [`main_document_part`] finds it, the part extraction reads) exists under `word/`.
 pub(super) fn package_format<R: Read + Seek>(reader: R) -> Result<Format, ExtractError> {
-    let mut archive = zip::ZipArchive::new(reader)
-        .map_err(|e| ExtractError::Corrupt(format!("the file starts like a ZIP/DOCX but cannot be read as one: {e}")))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
+        ExtractError::Corrupt(format!("the file starts like a ZIP/DOCX but cannot be read as one: {e}"))
+    })?;
     let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
     let has = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
     if !has("[Content_Types].xml") {
@@ -63,7 +64,7 @@ pub(super) fn package_format<R: Read + Seek>(reader: R) -> Result<Format, Extrac
     // The relationships part is small; a bound keeps a hostile one from costing memory.
     let mut budget = 1024 * 1024;
     let main = main_document_part(&mut archive, &names, &mut budget)?;
-    if main.starts_with("word/") && names.iter().any(|n| *n == main) {
+    if main.starts_with("word/") && names.contains(&main) {
         Ok(Format::Docx)
     } else {
         Err(ExtractError::Unsupported(

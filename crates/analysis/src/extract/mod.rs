@@ -167,7 +167,8 @@ pub fn signature(head: &[u8], tail: &[u8]) -> Signature {
     if head.is_empty() {
         return Signature::Empty;
     }
-    let is_header = |w: &[u8]| w.starts_with(b"%PDF-") && w[5].is_ascii_digit() && w[6] == b'.' && w[7].is_ascii_digit();
+    let is_header =
+        |w: &[u8]| w.starts_with(b"%PDF-") && w[5].is_ascii_digit() && w[6] == b'.' && w[7].is_ascii_digit();
     let window = &head[..head.len().min(SIGNATURE_HEAD_BYTES)];
     if window.len() >= 8 && is_header(window) {
         return Signature::Pdf;
