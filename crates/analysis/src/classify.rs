@@ -623,15 +623,20 @@ pub fn segment_features(text: &str, heading: Option<&str>) -> Vec<(u32, f32)> {
 }
 
 fn hash(parts: &[&[u8]]) -> u32 {
-    // FNV-1a, 32 bit: stable across platforms and releases (the model file depends on it).
-    let mut h: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in *part {
-            h ^= u32::from(*byte);
-            h = h.wrapping_mul(0x0100_0193);
-        }
-    }
-    h % DIMENSIONS as u32
+    crate::fnv::fnv1a32(parts) % DIMENSIONS as u32
+}
+
+/// Why a model file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("not a Contract Reviewer model file of this version (retrain with `contract-reviewer train`)")]
+    NotAModel,
+    #[error("model has {categories}×{dimensions}; this engine expects {expected}×{DIMENSIONS}", expected = CATEGORIES.len())]
+    WrongShape { categories: usize, dimensions: usize },
+    #[error("model file is truncated")]
+    Truncated,
+    #[error("model file is damaged ({0})")]
+    Damaged(&'static str),
 }
 
 /// One scorer per category.
@@ -1147,32 +1152,27 @@ impl Model {
         out
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let header = 20;
         if bytes.len() < header || &bytes[..8] != MAGIC {
-            return Err(
-                "not a Contract Reviewer model file of this version (retrain with `contract-reviewer train`)".into()
-            );
+            return Err(ModelError::NotAModel);
         }
         let read_u32 = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let read_f32 = |at: usize| f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let (categories, dimensions) = (read_u32(8) as usize, read_u32(12) as usize);
         if categories != CATEGORIES.len() || dimensions != DIMENSIONS {
-            return Err(format!(
-                "model has {categories}×{dimensions}; this engine expects {}×{DIMENSIONS}",
-                CATEGORIES.len()
-            ));
+            return Err(ModelError::WrongShape { categories, dimensions });
         }
         let trained_on = read_u32(16) as usize;
         let weights_at = trained_on.checked_mul(4).and_then(|n| n.checked_add(header));
         let expected = weights_at.and_then(|at| at.checked_add(categories * (CATEGORY_HEADER + 2 * dimensions)));
         if expected != Some(bytes.len()) {
-            return Err("model file is truncated".into());
+            return Err(ModelError::Truncated);
         }
         let mut model =
             Model { trained_on: (0..trained_on).map(|i| read_u32(header + 4 * i)).collect(), ..Model::default() };
         if !model.trained_on.is_sorted() {
-            return Err("model file is damaged (its training fingerprints are out of order)".into());
+            return Err(ModelError::Damaged("its training fingerprints are out of order"));
         }
         let mut at = header + 4 * trained_on;
         for _ in 0..categories {
@@ -1234,7 +1234,8 @@ pub fn train(examples: &[Example], documents: &[Example], iterations: usize) -> 
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        // A worker that panicked must stop training, not leave its categories out of the model.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
     trained.sort_by_key(|(c, _)| *c);
     let mut model = Model::default();

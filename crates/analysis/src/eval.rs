@@ -34,13 +34,22 @@ pub struct GoldSpan {
     pub end: Option<usize>,
 }
 
+/// A line of `labels.jsonl` that is not a labelled contract.
+#[derive(Debug, thiserror::Error)]
+#[error("labels.jsonl line {line}: {source}")]
+pub struct LabelsError {
+    pub line: usize,
+    #[source]
+    pub source: serde_json::Error,
+}
+
 /// Parses `labels.jsonl`.
-pub fn parse_labels(jsonl: &str) -> Result<Vec<LabelledContract>, String> {
+pub fn parse_labels(jsonl: &str) -> Result<Vec<LabelledContract>, LabelsError> {
     jsonl
         .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("labels.jsonl line {}: {e}", i + 1)))
+        .map(|(i, line)| serde_json::from_str(line).map_err(|source| LabelsError { line: i + 1, source }))
         .collect()
 }
 
@@ -64,7 +73,7 @@ pub fn contract_fingerprint(id: &str) -> u32 {
 }
 
 fn fnv(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    crate::fnv::fnv1a32(&[text.as_bytes()])
 }
 
 /// A predicted evidence span.

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod eval;
 pub mod extract;
+mod fnv;
 pub mod playbook;
 pub mod report;
 pub mod review;

@@ -36,14 +36,34 @@ pub enum Side {
     Receiving,
 }
 
+/// Why a playbook or a side was refused; each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaybookError {
+    #[error("unknown side {0:?}: expected customer, vendor, disclosing or receiving")]
+    UnknownSide(String),
+    #[error("invalid playbook: {0}")]
+    Syntax(String),
+    #[error("invalid playbook: it has no [[rule]]")]
+    NoRules,
+    #[error("invalid playbook: rule id {0:?} is used twice")]
+    DuplicateRule(String),
+    #[error("invalid playbook: rule {rule:?} needs `{field}` for its check")]
+    MissingField { rule: String, field: &'static str },
+    #[error(
+        "invalid playbook: rule {rule:?} names the category {category:?}, which is not one of the 41 CUAD \
+         categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
+    )]
+    UnknownCategory { rule: String, category: String },
+}
+
 impl Side {
-    pub fn parse(text: &str) -> Result<Side, String> {
+    pub fn parse(text: &str) -> Result<Side, PlaybookError> {
         match text.to_ascii_lowercase().as_str() {
             "customer" => Ok(Side::Customer),
             "vendor" => Ok(Side::Vendor),
             "disclosing" => Ok(Side::Disclosing),
             "receiving" => Ok(Side::Receiving),
-            other => Err(format!("unknown side {other:?}: expected customer, vendor, disclosing or receiving")),
+            other => Err(PlaybookError::UnknownSide(other.to_owned())),
         }
     }
 
@@ -216,18 +236,15 @@ struct RawPlaybook {
 }
 
 impl RawRule {
-    fn into_rule(self) -> Result<Rule, String> {
+    fn into_rule(self) -> Result<Rule, PlaybookError> {
         let id = self.id.clone();
-        let need = |what: &str| format!("invalid playbook: rule {id:?} needs `{what}` for its check");
-        let category = || -> Result<String, String> {
+        let need = |field: &'static str| PlaybookError::MissingField { rule: id.clone(), field };
+        let category = || -> Result<String, PlaybookError> {
             let category = self.category.clone().ok_or_else(|| need("category"))?;
             if CATEGORIES.contains(&category.as_str()) {
                 Ok(category)
             } else {
-                Err(format!(
-                    "invalid playbook: rule {id:?} names the category {category:?}, which is not one of the 41 CUAD \
-                     categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
-                ))
+                Err(PlaybookError::UnknownCategory { rule: id.clone(), category })
             }
         };
         let check = match self.check {
@@ -294,16 +311,16 @@ pub struct FoundClause<'a> {
 
 impl Playbook {
     /// Parses and validates a playbook.
-    pub fn from_toml(text: &str) -> Result<Playbook, String> {
-        let raw: RawPlaybook = toml::from_str(text).map_err(|e| format!("invalid playbook: {e}"))?;
+    pub fn from_toml(text: &str) -> Result<Playbook, PlaybookError> {
+        let raw: RawPlaybook = toml::from_str(text).map_err(|e| PlaybookError::Syntax(e.to_string()))?;
         if raw.rule.is_empty() {
-            return Err("invalid playbook: it has no [[rule]]".into());
+            return Err(PlaybookError::NoRules);
         }
         let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::with_capacity(raw.rule.len());
         for rule in raw.rule {
             if !seen.insert(rule.id.clone()) {
-                return Err(format!("invalid playbook: rule id {:?} is used twice", rule.id));
+                return Err(PlaybookError::DuplicateRule(rule.id));
             }
             rules.push(rule.into_rule()?);
         }
@@ -503,9 +520,12 @@ fallback = "f"
 check = "required"
 category = "Cap On Liability"
 "#;
-        assert!(Playbook::from_toml(unknown).expect_err("unknown category").contains("Cap On Liability"));
+        assert!(matches!(
+            Playbook::from_toml(unknown),
+            Err(PlaybookError::UnknownCategory { category, .. }) if category == "Cap On Liability"
+        ));
         let typo = unknown.replace("fallback =", "fallbak =");
-        assert!(Playbook::from_toml(&typo).expect_err("unknown field").contains("fallbak"));
+        assert!(Playbook::from_toml(&typo).expect_err("unknown field").to_string().contains("fallbak"));
         let severity = unknown.replace("\"high\"", "\"urgent\"");
         assert!(Playbook::from_toml(&severity).is_err());
         assert!(Playbook::from_toml("name = [").is_err());

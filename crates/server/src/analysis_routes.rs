@@ -87,7 +87,7 @@ pub async fn latest_analysis(
                 Some(job) => format!("the document is not analysed yet (its analysis is {})", job.state),
                 None => "the document has never been analysed; POST /api/documents/{id}/analyses".into(),
             };
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_analysed", message))
+            Err(ApiError::NotFound { code: "not_analysed", message })
         }
         Err(err) => Err(err.into()),
     }
@@ -120,7 +120,7 @@ async fn report(
     let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "the report file is missing"))
+            return Err(ApiError::not_found("the report file is missing"))
         }
         Err(err) => return Err(ServiceError::Internal(anyhow::Error::new(err).context("opening a report")).into()),
     };

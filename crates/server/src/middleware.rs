@@ -31,12 +31,9 @@ pub async fn deadline(State(limits): State<RequestLimits>, request: Request, nex
     let limit = if is_upload { limits.upload_timeout } else { limits.request_timeout };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            format!("the request took longer than {} s", limit.as_secs_f64()),
-        )
-        .into_response(),
+        Err(_) => {
+            ApiError::request_timeout(format!("the request took longer than {} s", limit.as_secs_f64())).into_response()
+        }
     }
 }
 
@@ -46,14 +43,10 @@ pub async fn check_request(State(limits): State<RequestLimits>, request: Request
     let headers = request.headers();
     let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     if headers.len() > limits.max_header_lines || bytes > limits.max_header_bytes {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
-            format!(
-                "send at most {} header lines and {} bytes of headers",
-                limits.max_header_lines, limits.max_header_bytes
-            ),
-        )
+        return ApiError::headers_too_large(format!(
+            "send at most {} header lines and {} bytes of headers",
+            limits.max_header_lines, limits.max_header_bytes
+        ))
         .into_response();
     }
     if request.uri().query().is_some_and(has_encoded_nul) {
@@ -68,7 +61,7 @@ fn has_encoded_nul(query: &str) -> bool {
 }
 
 pub fn invalid_text() -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_text", "text fields must not contain NUL characters")
+    ApiError::bad_request("invalid_text", "text fields must not contain NUL characters")
 }
 
 /// Whether any string (or object key) in `value` holds a NUL character.
@@ -127,5 +120,5 @@ async fn reshape(response: Response) -> Response {
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    ApiError::new(status, code, message).into_response()
+    ApiError::Other { status, code, message }.into_response()
 }

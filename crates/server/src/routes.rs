@@ -125,19 +125,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ));
+        return Err(ApiError::unsupported_media_type("send the body as application/json"));
     }
     let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}")))?;
+        .map_err(|err| ApiError::bad_request("malformed_json", format!("malformed JSON: {err}")))?;
     if middleware::contains_nul(&value) {
         return Err(middleware::invalid_text());
     }
-    serde_json::from_value(value)
-        .map_err(|err| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("invalid body: {err}")))
+    serde_json::from_value(value).map_err(|err| ApiError::unprocessable("invalid_body", format!("invalid body: {err}")))
 }
 
 /// What makes two creating requests "the same" for `Idempotency-Key`: the route and the
@@ -150,15 +145,16 @@ fn fingerprint<T: serde::Serialize>(route: &str, input: &T) -> Result<Vec<u8>, A
 
 /// A query string parsed into `T`, or 400 `invalid_query` saying what is wrong.
 pub(crate) fn parse_query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(q)| q).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+    query.map(|Query(q)| q).map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
-        Some(value) => value.to_str().map(|v| Some(v.to_owned())).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be visible ASCII")
-        }),
+        Some(value) => value
+            .to_str()
+            .map(|v| Some(v.to_owned()))
+            .map_err(|_| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII")),
     }
 }
 
@@ -187,11 +183,11 @@ async fn openapi() -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/openapi.json")
+    ApiError::not_found("no such route; see /api/openapi.json")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+    ApiError::MethodNotAllowed
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -268,9 +264,7 @@ async fn upload_document(
 ) -> Result<Response, ApiError> {
     let idempotency_key = idempotency_key(&headers)?;
     let mut multipart = multipart.map_err(|_| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        ApiError::unsupported_media_type(
             "send multipart/form-data with a `file` field (and optionally a `metadata` JSON field)",
         )
     })?;
@@ -283,11 +277,7 @@ async fn upload_document(
             match field.name().unwrap_or_default() {
                 "file" => {
                     if upload.is_some() {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "multiple_files",
-                            "send one `file` field per upload",
-                        ));
+                        return Err(ApiError::bad_request("multiple_files", "send one `file` field per upload"));
                     }
                     let filename = field.file_name().unwrap_or("document").to_owned();
                     let staged = state.documents.files().stage().await.map_err(ServiceError::Internal)?;
@@ -301,19 +291,11 @@ async fn upload_document(
                 }
                 "metadata" => {
                     if metadata.is_some() {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "duplicate_field",
-                            "send one `metadata` field per upload",
-                        ));
+                        return Err(ApiError::bad_request("duplicate_field", "send one `metadata` field per upload"));
                     }
                     let text = read_text_field(&mut field, "metadata", MAX_METADATA_FIELD_BYTES).await?;
                     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "malformed_json",
-                            format!("metadata is not valid JSON: {e}"),
-                        )
+                        ApiError::bad_request("malformed_json", format!("metadata is not valid JSON: {e}"))
                     })?;
                     if middleware::contains_nul(&value) {
                         return Err(middleware::invalid_text());
@@ -325,16 +307,14 @@ async fn upload_document(
                     let text = read_text_field(&mut field, &name, 64).await?;
                     let slot = if name == "playbook" { &mut request.playbook } else { &mut request.side };
                     if text.contains('\0') || slot.replace(text.trim().to_owned()).is_some() {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
+                        return Err(ApiError::bad_request(
                             "invalid_field",
                             format!("send at most one short `{name}` field per upload"),
                         ));
                     }
                 }
                 other => {
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
+                    return Err(ApiError::bad_request(
                         "unknown_field",
                         format!(
                             "unexpected form field `{}`; send `file` and optionally `metadata`, `playbook`, `side`",
@@ -354,7 +334,7 @@ async fn upload_document(
         return Err(err);
     }
     let Some((staged, filename)) = upload else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "missing_file", "the form has no `file` field"));
+        return Err(ApiError::bad_request("missing_file", "the form has no `file` field"));
     };
     let job = match state.analysis.new_job(&caller, &request).await {
         Ok(job) => job,
@@ -392,28 +372,22 @@ async fn read_text_field(
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if bytes.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+            return Err(ApiError::payload_too_large(
                 "field_too_large",
                 format!("the `{name}` field exceeds {limit} bytes"),
             ));
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_text", format!("the `{name}` field must be UTF-8 text"))
-    })
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid_text", format!("the `{name}` field must be UTF-8 text")))
 }
 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the upload exceeds the size limit");
+        return ApiError::payload_too_large("payload_too_large", "the upload exceeds the size limit");
     }
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "malformed_multipart",
-        format!("malformed multipart body: {}", err.body_text()),
-    )
+    ApiError::bad_request("malformed_multipart", format!("malformed multipart body: {}", err.body_text()))
 }
 
 async fn list_documents(

@@ -12,6 +12,9 @@ pub enum ServiceError {
     /// Input that is well-formed but not acceptable (400).
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// An `Idempotency-Key` used before for a different request (422).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("upload exceeds the limit of {limit} bytes")]

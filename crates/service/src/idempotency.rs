@@ -66,10 +66,7 @@ where
 /// The stored response, if it answered the same request.
 pub fn replay(previous: IdempotencyRecord, request_hash: &str) -> Result<StoredResponse, ServiceError> {
     if previous.request_hash != request_hash {
-        return Err(ServiceError::Invalid {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used for a different request".into(),
-        });
+        return Err(ServiceError::IdempotencyKeyReused("this Idempotency-Key was used for a different request".into()));
     }
     Ok(StoredResponse {
         status: u16::try_from(previous.status_code).unwrap_or(200),

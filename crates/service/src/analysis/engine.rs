@@ -82,7 +82,7 @@ pub fn analyse(
 ) -> Result<Output, DocumentFailure> {
     let started = Instant::now();
     let failure = |code: &str, message: String| DocumentFailure { code: code.to_owned(), message };
-    let parsed_side = side.map(Side::parse).transpose().map_err(|e| failure("invalid_side", e))?;
+    let parsed_side = side.map(Side::parse).transpose().map_err(|e| failure("invalid_side", e.to_string()))?;
     progress(Stage::Extracting);
     let extracted = cr_analysis::extract(bytes, filename, &Limits::default())
         .map_err(|e| failure(extract_error_code(&e), e.to_string()))?;
