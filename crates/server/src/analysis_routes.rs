@@ -22,6 +22,7 @@ use crate::startup::AppState;
 /// Longest life of one event stream; a browser reconnects (and gets the last state replayed).
 const EVENT_STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
+#[utoipa::path(post, path = "/api/documents/{id}/analyses", tag = "analyses", params(("id" = String, Path)), request_body(content = Option<AnalysisRequest>, description = "optional; fields left out take the organisation's defaults"), responses((status = 202, description = "queued", body = cr_service::analysis::JobOut, headers(("Location" = String))), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn request_analysis(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -39,8 +40,9 @@ pub async fn request_analysis(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -48,6 +50,7 @@ pub struct PageQuery {
 
 /// `PUT /api/organisations/{id}/analysis-defaults`: the playbook and side of uploads that
 /// name none.
+#[utoipa::path(put, path = "/api/organisations/{id}/analysis-defaults", tag = "organisations", params(("id" = String, Path)), request_body = AnalysisRequest, responses((status = 200, body = AnalysisRequest), (status = 403, description = "organisation admins only", body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn set_defaults(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -59,6 +62,7 @@ pub async fn set_defaults(
     json_value(StatusCode::OK, &state.analysis.set_defaults(&caller, &id, &defaults).await?)
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}/analyses", tag = "analyses", params(("id" = String, Path), PageQuery), responses((status = 200, description = "newest first", body = cr_service::analysis::HistoryPage), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn list_analyses(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -70,6 +74,7 @@ pub async fn list_analyses(
     json_value(StatusCode::OK, &history)
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}/analysis", tag = "analyses", params(("id" = String, Path)), responses((status = 200, body = cr_service::analysis::AnalysisOut), (status = 404, description = "`not_found`, or `not_analysed` saying where its analysis stands", body = crate::openapi::ErrorBody)))]
 pub async fn latest_analysis(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -93,6 +98,7 @@ pub async fn latest_analysis(
     }
 }
 
+#[utoipa::path(get, path = "/api/analyses/{id}", tag = "analyses", params(("id" = String, Path)), responses((status = 200, body = cr_service::analysis::AnalysisOut), (status = 404, description = "no such analysis, or its document was deleted", body = crate::openapi::ErrorBody)))]
 pub async fn get_analysis(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -101,10 +107,12 @@ pub async fn get_analysis(
     Ok(json_response(StatusCode::OK, state.analysis.get_json(&caller, &id).await?))
 }
 
+#[utoipa::path(get, path = "/api/analyses/{id}/report.json", tag = "analyses", params(("id" = String, Path)), responses((status = 200, description = "the review as written on completion (docs/review-schema.md)", content_type = "application/json"), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn report_json(state: State<AppState>, caller: Caller, id: Path<String>) -> Result<Response, ApiError> {
     report(state, caller, id, "json", "application/json").await
 }
 
+#[utoipa::path(get, path = "/api/analyses/{id}/report.pdf", tag = "analyses", params(("id" = String, Path)), responses((status = 200, description = "the PDF report", content_type = "application/pdf"), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn report_pdf(state: State<AppState>, caller: Caller, id: Path<String>) -> Result<Response, ApiError> {
     report(state, caller, id, "pdf", "application/pdf").await
 }
@@ -138,6 +146,7 @@ async fn report(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/portfolio", tag = "analyses", params(PortfolioQuery), responses((status = 200, body = cr_service::analysis::PortfolioPage), (status = 400, body = crate::openapi::ErrorBody)))]
 pub async fn portfolio(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -149,6 +158,7 @@ pub async fn portfolio(
 
 /// `GET /api/documents/{id}/events`: Server-Sent Events of the document's analyses, the last
 /// known state first.
+#[utoipa::path(get, path = "/api/documents/{id}/events", tag = "analyses", params(("id" = String, Path)), responses((status = 200, description = "Server-Sent Events: the last state, then queued, extracting, classifying, checking_playbook, writing_results, completed / failed / dead", content_type = "text/event-stream"), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -5,6 +5,7 @@ pub mod analysis_routes;
 pub mod config;
 pub mod error;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod serve;
 pub mod startup;

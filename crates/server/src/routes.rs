@@ -8,10 +8,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::Router;
-use cr_service::documents::{DocumentPatch, ListQuery, RelationIn, StoredResponse, UploadIn};
+use cr_service::documents::{
+    DocumentOut, DocumentPage, DocumentPatch, ListQuery, RelationIn, StoredResponse, UploadIn,
+};
 use cr_service::ServiceError;
+use cr_store::documents::RelationRow;
 use cr_store::identity::Principal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -22,68 +24,45 @@ use crate::middleware;
 use crate::startup::AppState;
 use crate::webhook_routes as webhooks;
 use tower_http::timeout::RequestBodyTimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The OpenAPI 3 document, written by hand and checked against [`ROUTES`] by a test.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// Every route the router serves, as (method, OpenAPI path).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/api/openapi.json"),
-    ("post", "/api/organisations"),
-    ("post", "/api/documents"),
-    ("get", "/api/documents"),
-    ("get", "/api/documents/{id}"),
-    ("patch", "/api/documents/{id}"),
-    ("delete", "/api/documents/{id}"),
-    ("get", "/api/documents/{id}/original"),
-    ("get", "/api/documents/{id}/relations"),
-    ("post", "/api/documents/{id}/relations"),
-    ("delete", "/api/documents/{id}/relations/{relation_id}"),
-    ("post", "/api/documents/{id}/analyses"),
-    ("get", "/api/documents/{id}/analyses"),
-    ("get", "/api/documents/{id}/analysis"),
-    ("get", "/api/documents/{id}/events"),
-    ("get", "/api/analyses/{id}"),
-    ("get", "/api/analyses/{id}/report.json"),
-    ("get", "/api/analyses/{id}/report.pdf"),
-    ("get", "/api/portfolio"),
-    ("put", "/api/organisations/{id}/analysis-defaults"),
-    ("post", "/api/webhooks"),
-    ("get", "/api/webhooks"),
-    ("delete", "/api/webhooks/{id}"),
-    ("get", "/api/webhooks/{id}/deliveries"),
-    ("post", "/api/webhooks/deliveries/{id}/redeliver"),
-];
+/// Every route, each with its OpenAPI description (see [`crate::openapi`]). Uploads take
+/// bodies of up to `upload_limit` bytes; every other body is limited to 64 KiB in [`router`].
+pub fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
+    let (schemas, paths, documents) = routes!(upload_document, list_documents);
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi))
+        .routes(routes!(create_organisation))
+        .routes((schemas, paths, documents.layer(DefaultBodyLimit::max(upload_limit))))
+        .routes(routes!(get_document, update_document, delete_document))
+        .routes(routes!(download_original))
+        .routes(routes!(list_relations, create_relation))
+        .routes(routes!(delete_relation))
+        .routes(routes!(analysis::request_analysis, analysis::list_analyses))
+        .routes(routes!(analysis::latest_analysis))
+        .routes(routes!(analysis::events))
+        .routes(routes!(analysis::get_analysis))
+        .routes(routes!(analysis::report_json))
+        .routes(routes!(analysis::report_pdf))
+        .routes(routes!(analysis::portfolio))
+        .routes(routes!(analysis::set_defaults))
+        .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
+        .routes(routes!(webhooks::delete_endpoint))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::redeliver))
+}
 
 pub fn router(state: AppState) -> Router {
     // Room for the multipart framing and the metadata field around the file itself.
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
     let limits = state.config.request_limits();
     let body_idle = std::time::Duration::from_secs_f64(state.config.http.body_idle_timeout_secs);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/organisations", post(create_organisation))
-        .route("/api/documents", post(upload_document).layer(DefaultBodyLimit::max(upload_limit)).get(list_documents))
-        .route("/api/documents/{id}", get(get_document).patch(update_document).delete(delete_document))
-        .route("/api/documents/{id}/original", get(download_original))
-        .route("/api/documents/{id}/relations", get(list_relations).post(create_relation))
-        .route("/api/documents/{id}/relations/{relation_id}", delete(delete_relation))
-        .route("/api/documents/{id}/analyses", post(analysis::request_analysis).get(analysis::list_analyses))
-        .route("/api/documents/{id}/analysis", get(analysis::latest_analysis))
-        .route("/api/documents/{id}/events", get(analysis::events))
-        .route("/api/analyses/{id}", get(analysis::get_analysis))
-        .route("/api/analyses/{id}/report.json", get(analysis::report_json))
-        .route("/api/analyses/{id}/report.pdf", get(analysis::report_pdf))
-        .route("/api/portfolio", get(analysis::portfolio))
-        .route("/api/organisations/{id}/analysis-defaults", axum::routing::put(analysis::set_defaults))
-        .route("/api/webhooks", post(webhooks::create_endpoint).get(webhooks::list_endpoints))
-        .route("/api/webhooks/{id}", delete(webhooks::delete_endpoint))
-        .route("/api/webhooks/{id}/deliveries", get(webhooks::list_deliveries))
-        .route("/api/webhooks/deliveries/{id}/redeliver", post(webhooks::redeliver))
+    let (routes, _) = documented_routes(upload_limit).split_for_parts();
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -158,10 +137,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "the process is up")))]
 async fn healthz() -> Response {
     json_response(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "the database answers (the cache state is reported, not required)"), (status = 503, description = "the database does not answer")))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let database = match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => "ok".to_owned(),
@@ -178,8 +159,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health", security(()), responses((status = 200, description = "this document")))]
 async fn openapi() -> Response {
-    json_response(StatusCode::OK, Bytes::from_static(OPENAPI.as_bytes()))
+    json_response(StatusCode::OK, Bytes::from_static(crate::openapi::document_json().as_bytes()))
 }
 
 async fn not_found() -> ApiError {
@@ -190,13 +172,14 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-#[derive(Deserialize, serde::Serialize)]
+#[derive(Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OrganisationIn {
     name: String,
     admin_email: String,
 }
 
+#[utoipa::path(post, path = "/api/organisations", tag = "organisations", request_body = OrganisationIn, params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer (header `Idempotent-Replayed: true`); the same key on another request gets 422")), responses((status = 201, description = "the organisation, its admin and the admin's API key (shown once)", body = cr_store::identity::ProvisionedOrganisation), (status = 403, description = "platform admins only", body = crate::openapi::ErrorBody), (status = 409, description = "the admin e-mail is taken", body = crate::openapi::ErrorBody)))]
 async fn create_organisation(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -256,6 +239,7 @@ fn stored_response(stored: StoredResponse) -> Response {
     response
 }
 
+#[utoipa::path(post, path = "/api/documents", tag = "documents", request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"), params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer (header `Idempotent-Replayed: true`); the same key on another request gets 422")), responses((status = 201, description = "stored, and its analysis queued", body = DocumentOut, headers(("Location" = String))), (status = 200, description = "the organisation already has a document with this content: that one", body = DocumentOut), (status = 400, description = "a missing, repeated, unknown or malformed field; an empty or corrupt file; NUL in text", body = crate::openapi::ErrorBody), (status = 413, description = "the file or a field is larger than its limit", body = crate::openapi::ErrorBody), (status = 415, description = "not PDF, DOCX, text or Markdown; or not multipart/form-data", body = crate::openapi::ErrorBody), (status = 422, description = "the Idempotency-Key was used for another request", body = crate::openapi::ErrorBody)))]
 async fn upload_document(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -390,6 +374,7 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_request("malformed_multipart", format!("malformed multipart body: {}", err.body_text()))
 }
 
+#[utoipa::path(get, path = "/api/documents", tag = "documents", params(ListQuery), responses((status = 200, description = "newest first", body = DocumentPage), (status = 400, description = "a filter, cursor or limit that is not acceptable; NUL in a filter", body = crate::openapi::ErrorBody)))]
 async fn list_documents(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -400,6 +385,7 @@ async fn list_documents(
     Ok(json_response(StatusCode::OK, body))
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}", tag = "documents", params(("id" = String, Path)), responses((status = 200, body = DocumentOut), (status = 404, body = crate::openapi::ErrorBody)))]
 async fn get_document(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -409,6 +395,7 @@ async fn get_document(
     Ok(json_response(StatusCode::OK, body))
 }
 
+#[utoipa::path(patch, path = "/api/documents/{id}", tag = "documents", params(("id" = String, Path)), request_body = DocumentPatch, responses((status = 200, body = DocumentOut), (status = 404, body = crate::openapi::ErrorBody), (status = 409, description = "changed by another request meanwhile; retry", body = crate::openapi::ErrorBody)))]
 async fn update_document(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -421,14 +408,16 @@ async fn update_document(
     json_value(StatusCode::OK, &updated)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
     /// `true`: delete for good (retention, erasure requests); admins only.
     #[serde(default)]
     purge: bool,
 }
 
+#[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents", params(("id" = String, Path), DeleteQuery), responses((status = 204, description = "deleted (with `purge=true`: for good)"), (status = 403, description = "purging is for organisation admins", body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 async fn delete_document(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -444,6 +433,7 @@ async fn delete_document(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}/original", tag = "documents", params(("id" = String, Path)), responses((status = 200, description = "the original bytes, with their media type", content_type = "application/octet-stream"), (status = 404, body = crate::openapi::ErrorBody)))]
 async fn download_original(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -488,15 +478,17 @@ fn content_disposition(filename: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}/relations", tag = "documents", params(("id" = String, Path)), responses((status = 200, body = crate::openapi::Items<RelationRow>), (status = 404, body = crate::openapi::ErrorBody)))]
 async fn list_relations(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let relations = state.documents.relations(&caller, &id).await?;
-    json_value(StatusCode::OK, &serde_json::json!({ "items": relations }))
+    let items = state.documents.relations(&caller, &id).await?;
+    json_value(StatusCode::OK, &crate::openapi::Items { items })
 }
 
+#[utoipa::path(post, path = "/api/documents/{id}/relations", tag = "documents", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer (header `Idempotent-Replayed: true`); the same key on another request gets 422")), request_body = RelationIn, responses((status = 201, body = RelationRow), (status = 404, description = "either document is not a live document of the organisation", body = crate::openapi::ErrorBody), (status = 409, description = "`relation_exists`, or `relation_contradicts` (the reverse relation of this kind exists)", body = crate::openapi::ErrorBody)))]
 async fn create_relation(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -512,6 +504,7 @@ async fn create_relation(
     .await
 }
 
+#[utoipa::path(delete, path = "/api/documents/{id}/relations/{relation_id}", tag = "documents", params(("id" = String, Path), ("relation_id" = String, Path)), responses((status = 204), (status = 404, body = crate::openapi::ErrorBody)))]
 async fn delete_relation(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -525,16 +518,46 @@ async fn delete_relation(
 mod tests {
     use super::*;
 
+    fn document() -> serde_json::Value {
+        serde_json::from_str(crate::openapi::document_json()).expect("the OpenAPI document is JSON")
+    }
+
     #[test]
-    fn the_openapi_document_lists_every_route() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json parses");
+    fn every_api_operation_documents_authentication_and_the_shared_errors() {
+        let doc = document();
         assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-        for (method, path) in ROUTES {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from openapi.json");
+        let paths = doc["paths"].as_object().expect("paths");
+        assert!(paths.len() >= 20, "{} paths", paths.len());
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().expect("operations") {
+                let responses = &operation["responses"];
+                for status in ["408", "431", "500"] {
+                    assert!(responses[status].is_object(), "{method} {path} lacks {status}");
+                }
+                if path.starts_with("/api/") && path != "/api/openapi.json" {
+                    assert!(responses["401"].is_object() && responses["503"].is_object(), "{method} {path}");
+                    assert!(operation["security"].is_array(), "{method} {path} names no authentication");
+                }
+            }
         }
-        let documented: usize =
-            doc["paths"].as_object().map_or(0, |p| p.values().map(|m| m.as_object().map_or(0, |m| m.len())).sum());
-        assert_eq!(documented, ROUTES.len(), "openapi.json documents routes the router does not serve");
+    }
+
+    #[test]
+    fn the_upload_documents_its_form_its_limits_and_its_idempotency_key() {
+        let doc = document();
+        let upload = &doc["paths"]["/api/documents"]["post"];
+        assert!(upload["requestBody"]["content"]["multipart/form-data"].is_object());
+        for status in ["200", "201", "400", "413", "415", "422"] {
+            assert!(upload["responses"][status].is_object(), "upload lacks {status}");
+        }
+        let params = upload["parameters"].as_array().expect("parameters");
+        assert!(params.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"));
+        let patch = &doc["paths"]["/api/documents/{id}"]["patch"];
+        for status in ["400", "413", "415", "422"] {
+            assert!(patch["responses"][status].is_object(), "a JSON body route lacks {status}");
+        }
+        let organisation = serde_json::to_string(&doc["components"]["schemas"]["OrganisationIn"]).expect("json");
+        assert!(!organisation.contains("email\"}") || !organisation.contains("\"format\":\"email\""));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::routes::{json_value, parse_json, parse_query, Caller};
 use crate::startup::AppState;
 
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", request_body = EndpointIn, responses((status = 201, description = "the endpoint with its signing secret (shown once)", body = cr_service::webhooks::EndpointOut), (status = 403, description = "organisation admins only", body = crate::openapi::ErrorBody)))]
 pub async fn create_endpoint(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -23,10 +24,12 @@ pub async fn create_endpoint(
     json_value(StatusCode::CREATED, &state.webhooks.create(&caller, input).await?)
 }
 
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", responses((status = 200, body = crate::openapi::Items<cr_service::webhooks::EndpointOut>), (status = 403, body = crate::openapi::ErrorBody)))]
 pub async fn list_endpoints(State(state): State<AppState>, Caller(caller): Caller) -> Result<Response, ApiError> {
-    json_value(StatusCode::OK, &serde_json::json!({ "items": state.webhooks.list(&caller).await? }))
+    json_value(StatusCode::OK, &crate::openapi::Items { items: state.webhooks.list(&caller).await? })
 }
 
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 204), (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn delete_endpoint(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -36,6 +39,7 @@ pub async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path), crate::analysis_routes::PageQuery), responses((status = 200, body = cr_service::webhooks::DeliveryPage), (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -46,6 +50,7 @@ pub async fn list_deliveries(
     json_value(StatusCode::OK, &state.webhooks.deliveries(&caller, &id, page.cursor.as_deref(), page.limit).await?)
 }
 
+#[utoipa::path(post, path = "/api/webhooks/deliveries/{id}/redeliver", tag = "webhooks", params(("id" = String, Path)), responses((status = 202, description = "queued for delivery again"), (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn redeliver(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -48,7 +48,7 @@ pub struct DocumentSettings {
 }
 
 /// A document as the API shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentOut {
     pub id: String,
     pub organisation_id: String,
@@ -59,6 +59,7 @@ pub struct DocumentOut {
     pub media_type: String,
     pub sha256: String,
     pub status: String,
+    #[schema(value_type = Object)]
     pub metadata: Value,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -130,7 +131,7 @@ struct DocumentPageRaw<'a> {
 }
 
 /// A page of documents.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentPage {
     pub items: Vec<DocumentOut>,
     /// Pass as `cursor` to get the next page; absent on the last page.
@@ -138,7 +139,8 @@ pub struct DocumentPage {
 }
 
 /// Query of a list request, as received.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub status: Option<String>,
     pub contract_type: Option<String>,
@@ -149,14 +151,15 @@ pub struct ListQuery {
 }
 
 /// Changes to a document: `metadata` is a JSON merge patch (RFC 7396: `null` removes a key).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentPatch {
     pub filename: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationIn {
     pub kind: String,

@@ -39,7 +39,7 @@ pub struct WebhookSettings {
 }
 
 /// A new endpoint, as requested.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointIn {
     pub url: String,
@@ -48,7 +48,7 @@ pub struct EndpointIn {
 }
 
 /// An endpoint as the API shows it; the secret only when it was just created.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointOut {
     pub id: String,
     pub url: String,
@@ -70,7 +70,7 @@ impl From<&EndpointRow> for EndpointOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryPage {
     pub items: Vec<DeliveryRow>,
     pub next_cursor: Option<String>,

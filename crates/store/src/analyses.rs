@@ -266,7 +266,7 @@ pub async fn latest_id(
 }
 
 /// One entry of a document's analysis history (without the review).
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AnalysisSummary {
     pub id: String,
     pub document_id: String,
@@ -350,7 +350,7 @@ pub enum PortfolioCursor {
 }
 
 /// One contract of a portfolio answer.
-#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PortfolioRow {
     pub document_id: String,
     pub filename: String,

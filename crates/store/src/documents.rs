@@ -380,7 +380,7 @@ pub async fn soft_delete(db: &Database, organisation_id: &str, id: &str, actor_i
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RelationRow {
     pub id: String,
     pub organisation_id: String,

@@ -21,7 +21,7 @@ pub struct Principal {
     pub is_platform_admin: bool,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Organisation {
     pub id: String,
     pub name: String,
@@ -30,7 +30,7 @@ pub struct Organisation {
 
 /// A freshly created organisation with its first admin and that admin's API key (plaintext,
 /// returned exactly once).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ProvisionedOrganisation {
     pub organisation: Organisation,
     pub admin_user_id: String,

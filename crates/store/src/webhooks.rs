@@ -151,7 +151,7 @@ pub async fn disable_endpoint(
 }
 
 /// A delivery as its history shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DeliveryRow {
     pub id: String,
     pub endpoint_id: String,

@@ -54,7 +54,7 @@ pub struct AnalysisSettings {
 }
 
 /// What to analyse a document with; each field falls back to the organisation's default.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisRequest {
     pub playbook: Option<String>,
@@ -82,7 +82,7 @@ impl AnalysisRequest {
 }
 
 /// A job as the API shows it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct JobOut {
     pub id: String,
     pub document_id: String,
@@ -119,23 +119,23 @@ impl From<&JobRow> for JobOut {
     }
 }
 
-#[derive(Serialize)]
-struct EngineOut<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EngineOut<'a> {
     name: &'a str,
     version: &'a str,
     classifier: &'a str,
     llm_model: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct ReportsOut {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportsOut {
     json: String,
     pdf: String,
 }
 
 /// An analysis as the API shows it, the review embedded as stored.
-#[derive(Serialize)]
-struct AnalysisOut<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnalysisOut<'a> {
     id: &'a str,
     document_id: &'a str,
     job_id: &'a str,
@@ -146,6 +146,8 @@ struct AnalysisOut<'a> {
     processing_time_ms: i64,
     created_at: DateTime<Utc>,
     reports: ReportsOut,
+    /// The review, as documented in docs/review-schema.md.
+    #[schema(value_type = Object)]
     review: &'a serde_json::value::RawValue,
 }
 
@@ -176,8 +178,9 @@ impl<'a> AnalysisOut<'a> {
 }
 
 /// Query of a portfolio request, as received.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PortfolioQuery {
     pub governing_law: Option<String>,
     pub risk_rule: Option<String>,
@@ -192,13 +195,13 @@ pub struct PortfolioQuery {
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PortfolioPage {
     pub items: Vec<analyses::PortfolioRow>,
     pub next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
     pub items: Vec<analyses::AnalysisSummary>,
     pub next_cursor: Option<String>,
