@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use cr_store::cache::Lookup;
 use cr_store::documents::{
     self as repo, DocumentRow, DocumentView, IdempotencyRecord, InsertOutcome, ListFilter, RelationOutcome, RelationRow,
@@ -47,88 +46,8 @@ pub struct DocumentSettings {
     pub load_linger: Duration,
 }
 
-/// A document as the API shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct DocumentOut {
-    pub id: String,
-    pub organisation_id: String,
-    pub owner_id: String,
-    pub filename: String,
-    pub original_filename: String,
-    pub size_bytes: i64,
-    pub media_type: String,
-    pub sha256: String,
-    pub status: String,
-    #[schema(value_type = Object)]
-    pub metadata: Value,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<&DocumentRow> for DocumentOut {
-    fn from(row: &DocumentRow) -> Self {
-        Self {
-            id: row.id.clone(),
-            organisation_id: row.organisation_id.clone(),
-            owner_id: row.owner_id.clone(),
-            filename: row.filename.clone(),
-            original_filename: row.original_filename.clone(),
-            size_bytes: row.size_bytes,
-            media_type: row.media_type.clone(),
-            sha256: row.sha256.clone(),
-            status: row.status.clone(),
-            metadata: row.metadata.0.clone(),
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-/// [`DocumentOut`]'s wire form made from a [`DocumentView`] without parsing the metadata.
-#[derive(Serialize)]
-struct DocumentOutRaw<'a> {
-    id: &'a str,
-    organisation_id: &'a str,
-    owner_id: &'a str,
-    filename: &'a str,
-    original_filename: &'a str,
-    size_bytes: i64,
-    media_type: &'a str,
-    sha256: &'a str,
-    status: &'a str,
-    metadata: &'a serde_json::value::RawValue,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl<'a> DocumentOutRaw<'a> {
-    fn new(view: &'a DocumentView) -> anyhow::Result<Self> {
-        Ok(Self {
-            id: &view.id,
-            organisation_id: &view.organisation_id,
-            owner_id: &view.owner_id,
-            filename: &view.filename,
-            original_filename: &view.original_filename,
-            size_bytes: view.size_bytes,
-            media_type: &view.media_type,
-            sha256: &view.sha256,
-            status: &view.status,
-            metadata: serde_json::from_str(&view.metadata).context("stored metadata is not JSON")?,
-            version: view.version,
-            created_at: view.created_at,
-            updated_at: view.updated_at,
-        })
-    }
-}
-
-#[derive(Serialize)]
-struct DocumentPageRaw<'a> {
-    items: Vec<DocumentOutRaw<'a>>,
-    next_cursor: Option<&'a str>,
-}
+/// A document as the API shows it (defined beside the rows it is read from).
+pub type DocumentOut = DocumentView;
 
 /// A page of documents.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -379,7 +298,7 @@ impl DocumentService {
 
     async fn load_document(&self, org: &str, id: &str) -> anyhow::Result<Bytes> {
         match repo::find_live_view(&self.inner.db, org, id).await.context("loading a document")? {
-            Some(view) => Ok(Bytes::from(serde_json::to_vec(&DocumentOutRaw::new(&view)?)?)),
+            Some(view) => Ok(Bytes::from(serde_json::to_vec(&view)?)),
             None => Ok(Bytes::from_static(MISSING)),
         }
     }
@@ -421,9 +340,8 @@ impl DocumentService {
         let mut rows = repo::list_live(&self.inner.db, org, filter, i64::from(limit) + 1).await?;
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let items = rows.iter().map(DocumentOutRaw::new).collect::<anyhow::Result<Vec<_>>>()?;
-        let next_cursor = if has_more { rows.last().map(|r| r.id.as_str()) } else { None };
-        let page = DocumentPageRaw { items, next_cursor };
+        let next_cursor = if has_more { rows.last().map(|r| r.id.clone()) } else { None };
+        let page = DocumentPage { items: rows, next_cursor };
         Ok(Bytes::from(serde_json::to_vec(&page).context("serialising a page")?))
     }
 
