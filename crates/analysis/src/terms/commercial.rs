@@ -1,0 +1,51 @@
+//! Commercial terms: the liability cap, payment terms and the length of a non-compete.
+
+use super::*;
+
+/// The cap on liability: a sentence limiting liability, with an amount or months of fees.
+pub(super) fn liability_cap(text: &str, sentences: &[Sentence]) -> Option<LiabilityCap> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["liabilit"]) && s.has(&["exceed", "limited to", "greater of", "lesser of", "in excess of"]))
+        .find_map(|s| {
+            let amount =
+                find_money(&text[s.start..s.end], s.start).into_iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
+            let months_of_fees = s
+                .has(&["fees", "amounts paid", "amount paid", "charges"])
+                .then(|| s.periods(text).into_iter().find(|p| p.days >= 28).map(|p| p.months()));
+            let months_of_fees = months_of_fees.flatten();
+            (amount.is_some() || months_of_fees.is_some() || s.has(&["fees paid", "amounts paid"]))
+                .then_some(LiabilityCap { amount, months_of_fees, start: s.start, end: s.end })
+        })
+}
+
+/// Days to pay an invoice ("within thirty (30) days of receipt of invoice", "net 30").
+pub(super) fn payment_terms(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences.iter().filter(|s| s.has(&["invoice", "payable", "shall pay", "payment"])).find_map(|s| {
+        if let Some(at) = s.lower.find("net ") {
+            let digits: String = s.lower[at + 4..].chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(days) = digits.parse::<u32>() {
+                if (1..=180).contains(&days) {
+                    let start = s.start + at;
+                    return Some(Period { value: format!("{days} days"), days, start, end: start + 4 + digits.len() });
+                }
+            }
+        }
+        s.periods(text).into_iter().find(|p| {
+            let before = lower_window(text, p.start.saturating_sub(12), p.start);
+            let after = lower_window(text, p.end, p.end + 60);
+            p.days <= 120
+                && before.contains("within")
+                && (after.contains("invoice") || after.contains("receipt") || s.has(&["invoice"]))
+        })
+    })
+}
+
+/// The length of a non-compete: the longest period in a sentence restricting competition.
+pub(super) fn non_compete(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["compet"]) && s.has(&["shall not", "will not", "agrees not", "covenants not", "refrain"]))
+        .filter_map(|s| s.periods(text).into_iter().filter(|p| p.days >= 28).max_by_key(|p| p.days))
+        .next()
+}

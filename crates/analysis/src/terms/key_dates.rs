@@ -1,0 +1,102 @@
+//! The agreement date and the effective date: which of the dates in the opening the contract
+//! is made on, and which one it says it takes effect on.
+
+use super::*;
+
+/// The date the agreement is made: an early date introduced by "dated", "as of", "made" or
+/// "entered into"; else the first date of the opening.
+pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
+    let opening: Vec<&(usize, usize, String)> =
+        dates.iter().filter(|(s, e, _)| *s < 5000 && !dates_another_agreement(text, *s, *e)).collect();
+    let introduced = opening.iter().find(|(s, _, _)| {
+        let before = lower_window(text, s.saturating_sub(80), *s);
+        ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
+    });
+    introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+}
+
+/// A date of some other agreement the contract mentions: one the recitals tell of
+/// ("WHEREAS, A and B entered into a Supply Agreement dated May 1, 2019"), or one followed by
+/// that agreement's defined name ("dated as of June 21, 2006 (the \"Arrangement Agreement\")").
+pub(super) fn dates_another_agreement(text: &str, start: usize, end: usize) -> bool {
+    let window = lower_window(text, start.saturating_sub(120), start);
+    let before = sentence_so_far(&window);
+    let after = lower_window(text, end, end + 60);
+    let recital = ["whereas", "entered into a ", "entered into an ", "are parties to", "is party to", "is a party to"]
+        .iter()
+        .any(|cue| before.contains(cue));
+    let named = after.trim_start_matches([' ', ',', '\n']).strip_prefix("(the ").is_some_and(|rest| {
+        let name = rest.trim_start_matches(['"', '“']);
+        let name = &name[..name.find(['"', '”']).unwrap_or(name.len())];
+        name.contains("agreement") && name != "agreement"
+    });
+    recital || named
+}
+
+/// The effective date: a date defined as the "Effective Date" (followed by it in quotes),
+/// else one introduced closely by "effective as of", "effective date", "commencing", …;
+/// else (by the caller) the agreement date.
+pub(super) fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
+    let term = |(s, e, v): &(usize, usize, String)| Term { value: v.clone(), start: *s, end: *e };
+    let own = || dates.iter().filter(|(s, e, _)| !dates_another_agreement(text, *s, *e));
+    let defined = own().find(|(_, e, _)| is_defined_as_effective_date(text, *e));
+    if let Some(date) = defined {
+        return Some(term(date));
+    }
+    own().find(|(s, _, _)| follows_an_effective_cue(text, *s)).map(term)
+}
+
+/// A date followed by its definition as the "Effective Date".
+pub(super) fn is_defined_as_effective_date(text: &str, date_end: usize) -> bool {
+    let after = lower_window(text, date_end, date_end + 40);
+    after.contains("\"effective date\"") || after.contains("“effective date”")
+}
+
+/// A date after "effective as of", "commencing", "Effective Date:" and the like. (White space
+/// collapsed and no end between cue and date: on the 325 training contracts, effective date
+/// 173 → 174 of 201 exact and expiration date 135 → 137 of 198; one exhibit's "Effective
+/// Date: January 5, 1999" is now taken where the agreement date had stood in. The day the
+/// agreement or its term begins, comes into force or is signed and effective — "The term …
+/// will begin on February 1, 1998", "\"Commencement Date\" means 16 October 2005" — CUAD
+/// reads as the effective date too: 174 → 178, one contract lost whose gold effective date
+/// is its signing date though its term begins later.)
+pub(super) fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
+    // The last 40 characters with runs of white space as one (a cover page's "EFFECTIVE
+    // DATE", blank lines and centring spaces, "JUNE 1, 1998").
+    let wide = lower_window(text, date_start.saturating_sub(200), date_start);
+    let collapsed = wide.split_whitespace().collect::<Vec<_>>().join(" ") + " ";
+    let before = &collapsed[crate::floor_boundary(&collapsed, collapsed.len().saturating_sub(41))..];
+    // "commencing" starts the agreement or its term, not a fiscal year or a forecast.
+    let ended_since = |from: usize| {
+        ["expir", "until", "terminat", "through", " end", "conclud"].iter().any(|cue| before[from..].contains(cue))
+    };
+    let commenced =
+        ["commenc", "begin on", "begins on", "begin as of"].iter().filter_map(|cue| before.rfind(cue)).max();
+    let commences = commenced.is_some_and(|from| !ended_since(from)) && {
+        let sentence = lower_window(text, date_start.saturating_sub(120), date_start);
+        let sentence = sentence.rsplit(['\n', ';']).next().unwrap_or("");
+        ["agreement", "term", "contract"].iter().any(|cue| sentence.contains(cue))
+    };
+    const CUES: [&str; 10] = [
+        "effective as of",
+        "effective date",
+        "effective on",
+        "effective from",
+        "effective:",
+        "start:",
+        "effective this",
+        "into force as of",
+        "into force on",
+        "commencement date",
+    ];
+    // The last cue before the date, and no end between them: "effective as of the Effective
+    // Date and shall expire on December 31, 2006" gives the end, not the start.
+    let cued = CUES.iter().filter_map(|cue| before.rfind(cue).map(|at| at + cue.len())).max();
+    commences || cued.is_some_and(|from| !ended_since(from))
+}
+
+/// Whether the contract states `effective_date` as such, rather than it being the
+/// agreement date taken for it (what [`key_terms`] reports when nothing says "effective").
+pub fn is_stated_effective_date(text: &str, effective_date: &Term) -> bool {
+    is_defined_as_effective_date(text, effective_date.end) || follows_an_effective_cue(text, effective_date.start)
+}

@@ -1,0 +1,416 @@
+//! Key-term readers, each on wording as contracts write it.
+
+use super::*;
+
+#[test]
+fn dates_in_figures_compare_in_one_form() {
+    assert_eq!(normalise("31/01/2025"), normalise("1/31/25"));
+    assert_eq!(normalise("01/05/2019"), "1/5/19");
+    assert_eq!(normalise("9/5/19"), "9/5/19");
+    // Not a date: left as it is.
+    assert_eq!(normalise("13/13/2020"), "13/13/2020");
+    assert_eq!(normalise("1/2"), "1/2");
+}
+
+#[test]
+fn dates_in_contract_styles_are_normalised() {
+    let text = "dated October 1, 2019 and 23rd day of September, 2016 or 22 Dec. 2017 or 1/13/2005, \
+                April 15 , 2010, start: 04-01-06; not section 1-2-3.";
+    let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
+    assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05", "4/15/10", "4/1/06"]);
+    // As CUAD's text often has them: an ordinal's suffix split off, no space after a comma.
+    let split =
+        "made this 15t h day of January 2018, amended November 19t h, 2012 and May 3,2006; 21s t day of May, 1999";
+    let values: Vec<String> = find_dates(split).into_iter().map(|d| d.2).collect();
+    assert_eq!(values, ["1/15/18", "11/19/12", "5/3/06", "5/21/99"]);
+}
+
+#[test]
+fn standard_terms_point_to_their_cover_page() {
+    for text in [
+        "1. Introduction. To use this NDA, the parties complete and sign a Bonterms Cover Page. Each party is identified on the Cover Page.\n",
+        "\"Cover Page\" means a document that is signed by the parties, incorporates these Standard Terms, and identifies Provider and Customer.\n",
+        "Variables have the meanings or descriptions given on the Cover Page.\n",
+    ] {
+        let cover_page = key_terms(text).cover_page.expect(text);
+        assert_eq!(cover_page.value, "Cover Page");
+        assert!(text[cover_page.start..cover_page.end].contains("Cover Page"));
+    }
+    for text in [
+        // A prospectus's, a plan's cover page; a cover page that is this document.
+        "The Shares are offered at the Purchase Price set forth on the cover page of the Prospectus, signed by the parties.\n",
+        "The improvements identified in this property improvement plan relevant to the brand specified on the cover page of this PIP.\n",
+        "By signing this Cover Page, each party agrees to enter into this MNDA. The parties identified on the Cover Page sign it.\n",
+        "THIS AGREEMENT is made between Acme Inc. and Beta LLC. Notices go to the address on the cover page.\n",
+    ] {
+        assert_eq!(key_terms(text).cover_page, None, "{text}");
+    }
+}
+
+#[test]
+fn the_agreement_and_effective_dates_are_told_apart() {
+    let text =
+        "This Services Agreement is made as of October 1, 2019 (the \"Agreement\"), effective as of November 1, 2019.";
+    let terms = key_terms(text);
+    assert_eq!(terms.agreement_date.map(|t| t.value).as_deref(), Some("10/1/19"));
+    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("11/1/19"));
+}
+
+#[test]
+fn the_expiration_date_is_stated_or_computed_from_the_term() {
+    let stated = "This Agreement is effective June 1, 1998 and continues for three (3) years, expiring May 31, 2001.";
+    assert_eq!(key_terms(stated).expiration_date.map(|t| t.value).as_deref(), Some("5/31/01"));
+    let computed = "This Agreement is effective as of September 23, 2016.\n\nThe term of this Agreement shall be five (5) years following the Effective Date.";
+    let terms = key_terms(computed);
+    assert_eq!(terms.initial_term.as_ref().map(|p| p.value.as_str()), Some("5 years"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("9/23/21"));
+    let period = |value: &str, days| Period { value: value.into(), days, start: 0, end: 0 };
+    assert_eq!(add_period("1/31/20", &period("1 month", 30)).as_deref(), Some("2/29/20"));
+    assert_eq!(add_period("12/15/99", &period("30 days", 30)).as_deref(), Some("1/14/00"));
+}
+
+#[test]
+fn looser_term_wordings_and_perpetual_agreements() {
+    let loose = "This Agreement is effective as of April 15, 2010.\n\nThis Development Agreement will begin on the \
+                 Effective Date and continue for four (4) years unless earlier terminated on written notice.";
+    let terms = key_terms(loose);
+    assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("4 years"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("4/15/14"));
+    let defined = "This Agreement is made on January 5, 2019 and becomes effective on February 1, 2019 \
+                   (the \"Effective Date\").";
+    assert_eq!(key_terms(defined).effective_date.map(|t| t.value).as_deref(), Some("2/1/19"));
+    let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
+                     indefinitely until terminated by either Party.";
+    assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
+    for perpetual in [
+        "This Agreement will commence on the Effective Date and will continue until termination as provided below.",
+        "This Agreement shall commence on the Effective Date and shall continue until it is terminated in \
+         accordance with the provisions of Section 15.",
+        "This Agreement shall be valid for an indefinite period.",
+    ] {
+        assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"), "{perpetual}");
+    }
+    let anniversary = "This Agreement is effective as of March 27, 2017 (the \"Effective Date\").\n\nThis Agreement \
+                       shall commence on the Effective Date and shall continue until the four-year anniversary of the \
+                       Effective Date.";
+    assert_eq!(key_terms(anniversary).expiration_date.map(|t| t.value).as_deref(), Some("3/27/21"));
+    let third = "This Agreement is effective as of September 21, 1998 (the \"Effective Date\").\n\nThis Agreement \
+                 will terminate on the third (3rd) anniversary of the Effective Date.";
+    assert_eq!(key_terms(third).expiration_date.map(|t| t.value).as_deref(), Some("9/21/01"));
+    let thereof = "This Agreement is effective as of March 27, 2019 (the \"Effective Date\").\n\nThe Agreement shall \
+                   have an initial term of ten (10) years commencing from the Effective Date and ending on the tenth \
+                   (10th) anniversary thereof.";
+    assert_eq!(key_terms(thereof).expiration_date.map(|t| t.value).as_deref(), Some("3/27/29"));
+    let from = "This Agreement is effective as of September 4, 2014 (the \"Effective Date\").\n\nUnless terminated \
+                earlier, this Agreement shall terminate on the date three (3) years from the Effective Date.";
+    assert_eq!(key_terms(from).expiration_date.map(|t| t.value).as_deref(), Some("9/4/17"));
+    let volume = "This Agreement is effective as of April 27, 1999 (the \"Effective Date\").\n\nBuyer may end this \
+                  Agreement if fewer than 1,000 packages ship in any three (3) full month period ending 18 months \
+                  after the Effective Date.";
+    assert_eq!(key_terms(volume).expiration_date, None, "a period's end, not the agreement's");
+    let dated = "This Agreement is made on January 5, 2004.\n\nThis Agreement shall continue until December 31, \
+                 2006 and thereafter until terminated.";
+    assert_eq!(key_terms(dated).expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
+}
+
+/// The expiration date of `text`, as the review reports it.
+fn expires(text: &str) -> Option<String> {
+    key_terms(text).expiration_date.map(|t| t.value)
+}
+
+#[test]
+fn the_term_sentence_gives_the_end_before_any_other_date() {
+    // A "through" far from the date, in another sentence, makes no end of it.
+    let stray = "Use the links to navigate through this document.\nTHIS AGREEMENT is made this 5th day of \
+                 December, 2007.\n\n1. The term of this Agreement shall be one (1) year, commencing January 1, \
+                 2008 and ending on December 31, 2008.";
+    assert_eq!(expires(stray).as_deref(), Some("12/31/08"));
+    // The start the term sentence states, plus its period.
+    let started = "This Agreement is dated March 3, 1999.\n\nThe term of this Agreement shall begin on January 1, \
+                   2000 and continue for an initial period of five (5) years unless earlier terminated.";
+    assert_eq!(expires(started).as_deref(), Some("1/1/05"));
+    // A duty's period in the same paragraph comes first in the text, not in the reading.
+    let duty = "This Agreement is effective as of March 18, 2010 (the \"Effective Date\").\n\nBuyer shall order \
+                1,000 units during the first twenty-four (24) months of this Agreement. This Agreement shall be \
+                for a period of five (5) years commencing upon the Effective Date.";
+    assert_eq!(expires(duty).as_deref(), Some("3/18/15"));
+    // What happens after the term, or if a party fails to act, is not the term.
+    let after = "This Agreement is effective as of February 17, 2016 (the \"Effective Date\").\n\nAfter the \
+                 Initial Term, this Agreement shall continue on a month to month basis.\n\nThe Initial Term of \
+                 this Agreement shall be three (3) years from the Effective Date.";
+    assert_eq!(expires(after).as_deref(), Some("2/17/19"));
+    // A sentence the text breaks over lines that start in capitals.
+    let broken = "This Sponsorship Agreement is made as of December 1, 2009.\n\n1. Term. The term of this \
+                  Agreement shall commence on\nJanuary 1, 2010 and extend through December 31, 2010.";
+    assert_eq!(expires(broken).as_deref(), Some("12/31/10"));
+    // The day before an anniversary, as CUAD reads it: the anniversary.
+    let prior = "This Agreement is effective as of November 19, 1999 (the \"Effective Date\").\n\nINITIAL TERM \
+                 shall mean the Effective Date through the day prior to the second anniversary of the Effective \
+                 Date, unless earlier terminated pursuant to Section 11.";
+    assert_eq!(expires(prior).as_deref(), Some("11/19/01"));
+}
+
+#[test]
+fn a_sub_period_or_a_renewal_is_not_the_end_of_the_term() {
+    let ledger = "This Agreement is effective as of May 1, 2019.\n\nThe first statement under the terms of this \
+                  Agreement covers the three-month period ending January 31, 2020.";
+    assert_eq!(expires(ledger), None);
+    let renewal = "This Agreement is effective as of July 23, 2003.\n\nThis Agreement will extend automatically \
+                   for monthly periods unless either party gives notice.\n\nThis Agreement commences on the date \
+                   first above written, and will remain in effect for the period of five (5) years.";
+    assert_eq!(expires(renewal).as_deref(), Some("7/23/08"));
+}
+
+#[test]
+fn a_date_of_another_agreement_is_not_the_agreement_date() {
+    let text = "THIS AGREEMENT is made as of the Effective Date between Glamis and Western.\n\n\
+                (A) Glamis and Western are parties to an arrangement agreement dated as of February 23, 2006 \
+                (the \"Arrangement Agreement\").\n\nWHEREAS, Glamis entered into a Supply Agreement dated May 1, 2005.";
+    assert_eq!(key_terms(text).agreement_date, None);
+    let amendment = "WHEREAS, A and B entered into a License Agreement dated May 1, 2005.\n\n\
+                     This Amendment is dated as of June 1, 2020 (the \"Amendment\").";
+    assert_eq!(key_terms(amendment).agreement_date.map(|t| t.value).as_deref(), Some("6/1/20"));
+}
+
+#[test]
+fn a_duty_that_outlasts_the_term_is_not_the_term() {
+    let text = "This Agreement is effective as of March 1, 2020.\n\n\
+                During the Term of this Agreement and for two (2) years thereafter, Supplier keeps spare parts.\n\n\
+                For three (3) years after termination of this Agreement, Buyer may audit.\n\n\
+                This Agreement shall continue in full force and effect for an initial period of five (5) years. \
+                Thereafter, this Agreement shall automatically renew for one (1) year periods.";
+    let terms = key_terms(text);
+    assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("5 years"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("3/1/25"));
+    let fee = "This Agreement is effective as of March 1, 2020.\n\nThe monthly fee is $3,250 through August 19, 2020.";
+    assert_eq!(key_terms(fee).expiration_date, None, "a fee's end, not the agreement's");
+    let records = "This Agreement is effective as of March 1, 2020.\n\nSupplier shall keep records during the \
+                   term of this Agreement and for a period of three (3) years.";
+    assert_eq!(key_terms(records).initial_term, None);
+}
+
+#[test]
+fn an_effective_date_is_stated_or_stands_in_for_the_agreement_date() {
+    let stated = "This Agreement is entered into effective as of May 1, 2020 by A and B.";
+    let terms = key_terms(stated);
+    assert!(is_stated_effective_date(stated, &terms.effective_date.expect("effective date")));
+    let dated_only = "This Agreement is made and entered into this 1st day of June, 2017 by A and B.";
+    let terms = key_terms(dated_only);
+    let stand_in = terms.effective_date.expect("the agreement date stands in");
+    assert_eq!(Some(&stand_in), terms.agreement_date.as_ref());
+    assert!(!is_stated_effective_date(dated_only, &stand_in));
+    // Not a fiscal year that commences, nor another agreement's effective date.
+    let others = "This Agreement is made as of May 1, 2020 by A and B.\n\n\
+                  WHEREAS, A and C entered into a Selling Agreement, effective as of December 1, 2002.\n\n\
+                  Reports are due for each fiscal year commencing January 1, 2021.";
+    let terms = key_terms(others);
+    assert_eq!(terms.effective_date, terms.agreement_date, "only the agreement date stands in");
+    assert!(!is_stated_effective_date(others, &terms.effective_date.expect("stand-in")));
+}
+
+#[test]
+fn a_term_sentence_after_a_proviso_or_spaced_like_a_filing() {
+    // "…hereof, the term of this Agreement …": the article belongs to the subject.
+    let proviso = "1. Term. Subject to the provisions of Section 14 hereof, the term of this Agreement and the \
+                   sponsorship described herein shall commence on  January 1, 2010 and extend through December 31, 2010.";
+    assert_eq!(expires(proviso).as_deref(), Some("12/31/10"));
+    // An anniversary with the filing's spacing inside the words.
+    let spaced = "This Agreement is made as of January 26, 1998.\n\n4. Term. The term of this Agreement (the \
+                  \"Term\") will begin on      February 1, 1998 and end on the first anniversary of the date of this      \
+                  Agreement; provided that either party may terminate this Agreement.";
+    assert_eq!(expires(spaced).as_deref(), Some("1/26/99"));
+    // "comes into force as of" starts the term the sentence gives.
+    let in_force = "13.1 This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.";
+    assert_eq!(expires(in_force).as_deref(), Some("1/1/14"));
+}
+
+#[test]
+fn a_term_that_lasts_while_something_holds_is_perpetual_but_a_redacted_period_is_not() {
+    for open in [
+        "This Agreement shall become effective as of the Effective Date and shall continue to be in full force \
+         and effect for so long as Alpha remains a Shareholder of the Company.",
+        "This Agreement will be effective beginning on the Effective Date and ending on the expiration and/or \
+         termination of all Service Option Attachments.",
+        "This Agreement shall become effective as of the day and year first above written and shall govern the \
+         relations between the parties hereto thereafter, unless terminated as set forth in this Section 6.",
+        // "Extend until" states the term; it is no renewal.
+        "Unless earlier terminated as provided below, this IP Agreement shall extend until the last date of \
+         expiration of the Intellectual Property rights licensed under this IP Agreement.",
+    ] {
+        let text = format!("This Agreement is made as of March 20, 2018.\n\n{open}");
+        assert_eq!(expires(&text).as_deref(), Some("perpetual"), "{open}");
+    }
+    for dated in [
+        // A period is stated, if redacted: not open-ended.
+        "This Supply Agreement shall commence on the Effective Date, and shall continue for a period of [***] \
+         unless terminated earlier in accordance with its terms.",
+        // The end is a date the agreement defines elsewhere.
+        "This Agreement shall commence on the Effective Date and, unless earlier terminated, shall expire on the \
+         Expiration Date (the \"Term\").",
+    ] {
+        let text = format!("This Agreement is made as of March 20, 2018.\n\n{dated}");
+        assert_ne!(expires(&text).as_deref(), Some("perpetual"), "{dated}");
+    }
+}
+
+#[test]
+fn the_start_of_the_term_is_the_effective_date_and_an_anniversary_of_the_agreements_date_counts_from_it() {
+    let effective = |text: &str| key_terms(text).effective_date.map(|t| t.value);
+    let begins = "This Agreement is made as of January 26, 1998.\n\nThe term of this Agreement will begin on \
+                  February 1, 1998 and end on the first anniversary of the date of this Agreement.";
+    assert_eq!(effective(begins).as_deref(), Some("2/1/98"));
+    assert_eq!(expires(begins).as_deref(), Some("1/26/99"));
+    for (text, date) in [
+        ("This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.", "1/1/13"),
+        ("Signed and effective this 25th day of May, 1999.", "5/25/99"),
+        ("\"Commencement Date\" means 16 October 2005.", "10/16/05"),
+    ] {
+        assert_eq!(effective(text).as_deref(), Some(date), "{text}");
+    }
+    // A date the term begins and then one it ends: the first is the start.
+    let both = "This promotion shall begin on June 1, 1999 and shall terminate June 1, 2000 (the \"Term\").";
+    assert_eq!(effective(both).as_deref(), Some("6/1/99"));
+}
+
+#[test]
+fn a_term_until_an_event_is_perpetual_and_an_anniversary_in_figures_counts() {
+    let event = "This Agreement is made as of March 20, 2018.\n\nThis Agreement shall become effective as of the \
+                 Effective Date and shall continue until the expiration or earlier termination of the License Agreement.";
+    assert_eq!(expires(event).as_deref(), Some("perpetual"));
+    // A date after "until" is the end, not an event.
+    let dated = "This Agreement is made as of March 20, 2018.\n\nThis Agreement shall continue until the end of \
+                 the current calendar year.";
+    assert_ne!(expires(dated).as_deref(), Some("perpetual"));
+    let figures = "This Agreement is made as of June 30, 2009.\n\nThis Agreement shall commence on the Effective \
+                   Date and shall  continue until the twentieth (20th) anniversary of the Effective Date.";
+    assert_eq!(expires(figures).as_deref(), Some("6/30/29"));
+}
+
+#[test]
+fn dates_dense_in_a_term_sentence_never_overlap_nor_panic() {
+    // Words of dates in every order inside a term sentence: the readers slice the text
+    // between one date and the next, so dates must come in order and apart.
+    let words = [
+        "1",
+        "5",
+        "15t",
+        "h",
+        "day",
+        "of",
+        "June",
+        "January",
+        "2010,",
+        "2011",
+        "5,2010",
+        "12/31/2010",
+        "through",
+        "until",
+        "commencing",
+        "The",
+        "term",
+        "of",
+        "this",
+        "Agreement",
+        "shall",
+        "commence",
+        "on",
+        "and",
+        "end",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3000 {
+        let mut text = String::from("The term of this Agreement shall commence on");
+        for _ in 0..14 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            text.push(' ');
+            text.push_str(words[(seed >> 33) as usize % words.len()]);
+        }
+        text.push('.');
+        let dates = find_dates(&text);
+        let _ = key_terms(&text);
+        assert!(dates.windows(2).all(|pair| pair[0].1 <= pair[1].0), "{text} {dates:?}");
+    }
+}
+
+#[test]
+fn an_effective_cue_reaches_over_blank_space_but_not_past_an_end() {
+    // A cover page: the cue and the date far apart in bytes, close in words.
+    let cover =
+        "SUPPLY AGREEMENT\n\n                 EFFECTIVE DATE\n\n                                  JUNE 1, 1998\n\n\
+                 The parties agree as follows.";
+    assert_eq!(key_terms(cover).effective_date.map(|t| t.value).as_deref(), Some("6/1/98"));
+    // The date after "effective as of the Effective Date and shall expire on" is the end.
+    let ends = "This Agreement is made on February 19, 2007.\n\nThis Agreement shall be effective as of the \
+                Effective Date and shall expire on December 31, 2006 unless extended by the parties.";
+    let terms = key_terms(ends);
+    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2/19/07"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
+}
+
+#[test]
+fn a_renewal_term_is_what_the_agreement_renews_for() {
+    for sentence in [
+        "The obligations shall terminate no later than 45 days after the Offering, unless extended by the Bank.",
+        "During the Term and any renewal terms, and for one (1) year following the expiration, Customer shall not hire.",
+    ] {
+        assert_eq!(key_terms(sentence).renewal_term, None, "{sentence}");
+    }
+    let insurer =
+        "Supplier shall give thirty (30) days prior notice of any cancellation or non-renewal of its insurance.";
+    assert_eq!(key_terms(insurer).non_renewal_notice, None);
+    let option = "Buyer may exercise each renewal option by giving written notice not later than six (6) months \
+                  prior to the expiration of the current Term.";
+    assert_eq!(key_terms(option).non_renewal_notice, None, "notice to renew, not to end the renewal");
+    let extended = "The Term shall be extended for a further period of two (2) years unless either party objects.";
+    assert_eq!(key_terms(extended).renewal_term.map(|p| p.value).as_deref(), Some("2 years"));
+}
+
+#[test]
+fn renewal_notice_cap_and_payment_terms() {
+    let text = "This Agreement shall automatically renew for successive one (1) year periods unless either party \
+                gives notice of non-renewal at least sixty (60) days prior to the end of the then-current term.\n\
+                In no event shall either party's aggregate liability exceed the fees paid by Customer in the twelve (12) months preceding the claim.\n\
+                Customer shall pay each invoice within thirty (30) days of receipt.\n\
+                Any dispute shall be subject to the exclusive jurisdiction of the courts located in Wilmington, Delaware.";
+    let terms = key_terms(text);
+    assert_eq!(terms.renewal_term.map(|p| p.value).as_deref(), Some("1 year"));
+    assert!(terms.auto_renewal.is_some());
+    assert_eq!(terms.non_renewal_notice.map(|p| p.days), Some(60));
+    let cap = terms.liability_cap.expect("cap");
+    assert_eq!(cap.months_of_fees, Some(12));
+    assert_eq!(terms.payment_terms.map(|p| p.days), Some(30));
+    assert_eq!(terms.venue.map(|t| t.value).as_deref(), Some("Wilmington"));
+}
+
+#[test]
+fn governing_law_names_the_jurisdiction() {
+    let cases = [
+        ("This Agreement shall be governed by the laws of the State of New York, without regard", "New York"),
+        ("construed in accordance with the laws of England and Wales.", "England and Wales"),
+        ("governed by the laws of the Province of Ontario and the federal laws", "Ontario, Canada"),
+        ("governed by and construed under the laws of the People's Republic of China.", "People's Republic of China"),
+        ("shall be interpreted under the                   laws of the State of Nevada.", "Nevada"),
+        ("governed by the laws of the State of North\u{a0}Carolina\u{a0}and the", "North Carolina"),
+        ("shall be governed by the law of the State of New York.", "New York"),
+        ("governed by and in accordance with the laws in the State of Washington.", "Washington"),
+        ("The laws of California shall govern the construction of the Agreement.", "California"),
+        ("This Agreement is governed by English law.", "England"),
+        ("shall be governed by the laws of PRC.", "People's Republic of China"),
+        ("SHALL BE GOVERNED BY THE LAWS OF THE STATE OF NEW YORK WITHOUT REGARD TO CONFLICTS", "NEW YORK"),
+        ("GOVERNED BY THE INTERNAL LAWS OF THE COMMONWEALTH OF PENNSYLVANIA WITHOUT GIVING EFFECT", "PENNSYLVANIA"),
+        (
+            "shall be governed by the laws of the United States of America and of the Commonwealth of Pennsylvania.",
+            "Pennsylvania",
+        ),
+    ];
+    for (text, expected) in cases {
+        let term = governing_law(text).expect(text);
+        assert_eq!(term.value, expected);
+        let named = expected.split(',').next().unwrap_or_default();
+        // (Offsets are of the words read: "English" for England, "PRC" for China.)
+        assert!(!text.contains(named) || text[term.start..term.end].starts_with(named), "{text}");
+        assert!(term.end > term.start);
+    }
+    assert!(governing_law("The laws of physics apply.").is_none());
+    assert!(governing_law("Acme, Inc., a corporation organized under the laws of Delaware, and Beta").is_none());
+}
