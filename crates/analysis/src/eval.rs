@@ -100,7 +100,7 @@ pub struct CategoryScore {
     pub evidence_f1: f64,
 }
 
-/// Exact-match accuracy of one extracted value, after [`crate::terms::normalise`].
+/// Exact-match accuracy of one extracted value, compared in CUAD's form (see [`cuad_form`]).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ValueScore {
     pub field: String,
@@ -117,7 +117,6 @@ type PickTerm = fn(&crate::terms::Terms) -> Option<&crate::terms::Term>;
 
 /// Scores governing law, agreement, effective and expiration dates against the gold answers.
 pub fn score_values(gold: &[&LabelledContract], terms: &[crate::terms::Terms]) -> Vec<ValueScore> {
-    use crate::terms::normalise;
     let fields: [(&str, PickTerm); 4] = [
         ("Governing Law", |t| t.governing_law.as_ref()),
         ("Agreement Date", |t| t.agreement_date.as_ref()),
@@ -136,7 +135,7 @@ pub fn score_values(gold: &[&LabelledContract], terms: &[crate::terms::Terms]) -
                 }
                 score.gold += 1;
                 match pick(found) {
-                    Some(term) if normalise(&term.value) == normalise(answer) => score.correct += 1,
+                    Some(term) if cuad_form(&term.value) == cuad_form(answer) => score.correct += 1,
                     Some(_) => {}
                     None => score.missing += 1,
                 }
@@ -145,6 +144,28 @@ pub fn score_values(gold: &[&LabelledContract], terms: &[crate::terms::Terms]) -
             score
         })
         .collect()
+}
+
+/// A value as CUAD's answers write it, for comparison: a date as m/d/yy (the engine's ISO
+/// dates and CUAD's figures alike), anything else normalised (case, punctuation, "the").
+fn cuad_form(value: &str) -> String {
+    use chrono::Datelike;
+    let value = value.trim();
+    if let Ok(date) = value.parse::<chrono::NaiveDate>() {
+        return format!("{}/{}/{:02}", date.month(), date.day(), date.year().rem_euclid(100));
+    }
+    numeric_date(value).unwrap_or_else(|| crate::terms::normalise(value))
+}
+
+/// A date written in figures as m/d/y, in CUAD's form ("01/31/2025" → "1/31/25"); read as
+/// d/m/y when only that is a date ("31/01/2025", as one CUAD answer is written).
+fn numeric_date(value: &str) -> Option<String> {
+    let parts: Vec<u32> = value.split('/').map(|part| part.parse().ok()).collect::<Option<_>>()?;
+    let [first, second, year] = parts[..] else { return None };
+    let (month, day) = if first > 12 && second <= 12 { (second, first) } else { (first, second) };
+    (1..=12).contains(&month).then_some(())?;
+    (1..=31).contains(&day).then_some(())?;
+    Some(format!("{month}/{day}/{:02}", year % 100))
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -296,6 +317,17 @@ pub fn score(gold: &[&LabelledContract], predictions: &[Vec<PredictedSpan>]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_compare_in_cuads_form() {
+        assert_eq!(cuad_form("2025-01-31"), "1/31/25");
+        assert_eq!(cuad_form("31/01/2025"), cuad_form("1/31/25"));
+        assert_eq!(cuad_form("01/05/2019"), "1/5/19");
+        assert_eq!(cuad_form("2055-03-01"), cuad_form("3/1/55"));
+        // Not a date: compared as text.
+        assert_eq!(cuad_form("13/13/2020"), "13/13/2020");
+        assert_eq!(cuad_form("The State of New York"), "new york");
+    }
 
     fn contract(json: &str) -> LabelledContract {
         serde_json::from_str(json).expect("json")

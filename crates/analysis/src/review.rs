@@ -12,7 +12,7 @@ use crate::segment::segments;
 use crate::terms::Terms;
 
 /// Version of the JSON schema of [`Review`] (documented in `docs/review-schema.md`).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, Serialize)]
 pub struct Engine {

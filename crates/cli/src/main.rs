@@ -82,7 +82,7 @@ enum Command {
         /// The contract(s).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Print the review as JSON (schema_version 3, see docs/review-schema.md).
+        /// Print the review as JSON (schema_version 4, see docs/review-schema.md).
         #[arg(long, conflicts_with = "markdown")]
         json: bool,
         /// Print the review as Markdown.

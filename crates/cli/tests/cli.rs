@@ -36,7 +36,7 @@ fn review_json_follows_the_schema_and_offsets_index_the_file() {
     let path = repo("examples/contracts/commonpaper_CSA.md");
     let file = std::fs::read_to_string(&path).expect("example");
     let review = json_of(&run(&["review", "--json", path.to_str().expect("utf8")]));
-    assert_eq!(review["schema_version"], 3);
+    assert_eq!(review["schema_version"], 4);
     assert_eq!(review["format"], "markdown");
     assert!(review["engine"]["version"].is_string());
     let clauses = review["clauses"].as_array().expect("clauses");

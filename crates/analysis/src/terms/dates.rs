@@ -1,49 +1,20 @@
 //! Dates written in the styles contracts use ("October 1, 2019", "23rd day of September,
 //! 2016", "1/13/2005"), their normal form, and date arithmetic for terms counted from a date.
 
+use chrono::{Days, Months, NaiveDate};
+
 use super::*;
 
-/// "m/d/yy" plus a period, as "m/d/yy" (days past a month's end fall back to its last day).
-pub(super) fn add_period(date: &str, period: &Period) -> Option<String> {
-    let mut parts = date.split('/').map(|p| p.parse::<i64>().ok());
-    let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
-    let year = if year < 50 { 2000 + year } else { 1900 + year };
+/// A date plus a period: days and weeks as days, months and years as calendar months (a day
+/// past the month's end falls back to its last day: 31 January + 1 month is 28 February).
+pub(super) fn add_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> {
     let in_days = ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit));
-    let (y, m, d) = if in_days {
-        civil_from_days(days_from_civil(year, month, day) + i64::from(period.days))
-    } else {
-        let count: i64 = period.value.split(' ').next()?.parse().ok()?;
-        let months = if period.value.contains("year") { count * 12 } else { count };
-        let total = year * 12 + (month - 1) + months;
-        let (y, m) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-        let last = civil_from_days(days_from_civil(y, m + 1, 1) - 1).2;
-        (y, m, day.min(last))
-    };
-    Some(format!("{m}/{d}/{:02}", y.rem_euclid(100)))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (months past 12 roll over).
-pub(super) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let (year, month) = (year + (month - 1).div_euclid(12), (month - 1).rem_euclid(12) + 1);
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-pub(super) fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+    if in_days {
+        return date.checked_add_days(Days::new(u64::from(period.days)));
+    }
+    let count: u32 = period.value.split(' ').next()?.parse().ok()?;
+    let months = if period.value.contains("year") { count.checked_mul(12)? } else { count };
+    date.checked_add_months(Months::new(months))
 }
 
 pub(super) const MONTHS: [&str; 12] = [
@@ -86,12 +57,13 @@ pub(super) fn year_of(word: &str) -> Option<u32> {
     (w.len() == 4 && (1900..=2100).contains(&year)).then_some(year)
 }
 
-/// Every date in the text: (start, end, "m/d/yy").
-pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
+/// Every date in the text: (start, end, the date). A day the month does not have ("February
+/// 30, 2020") is no date.
+pub fn find_dates(text: &str) -> Vec<(usize, usize, NaiveDate)> {
     // A comma set apart ("April 15 , 2010") is not a word of the date.
     let words: Vec<(usize, &str)> = words_with_offsets(text).into_iter().filter(|(_, w)| *w != ",").collect();
     let mut out = Vec::new();
-    let format = |m: u32, d: u32, y: u32| format!("{m}/{d}/{:02}", y % 100);
+    let format = |m: u32, d: u32, y: u32| i32::try_from(y).ok().and_then(|y| NaiveDate::from_ymd_opt(y, m, d));
     let end_of = |i: usize| words[i].0 + words[i].1.trim_end_matches([',', '.', ')', ';']).len();
     for i in 0..words.len() {
         let w = |k: usize| words.get(i + k).map(|(_, w)| *w).unwrap_or("");
@@ -156,14 +128,11 @@ pub fn find_dates(text: &str) -> Vec<(usize, usize, String)> {
             }
         }
     }
-    out
+    out.into_iter().filter_map(|(start, end, date)| Some((start, end, date?))).collect()
 }
 
 /// Normalises a value for comparison (case, punctuation, "the", "State of").
 pub fn normalise(value: &str) -> String {
-    if let Some(date) = numeric_date(value.trim()) {
-        return date;
-    }
     let lower = value.to_lowercase().replace("state of ", "").replace("the ", "");
     lower
         .chars()
@@ -172,15 +141,4 @@ pub fn normalise(value: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// A date written in figures as m/d/y, in the engine's form ("01/31/2025" → "1/31/25"); read
-/// as d/m/y when only that is a date ("31/01/2025", as one CUAD answer is written).
-pub(super) fn numeric_date(value: &str) -> Option<String> {
-    let parts: Vec<u32> = value.split('/').map(|part| part.parse().ok()).collect::<Option<_>>()?;
-    let [first, second, year] = parts[..] else { return None };
-    let (month, day) = if first > 12 && second <= 12 { (second, first) } else { (first, second) };
-    (1..=12).contains(&month).then_some(())?;
-    (1..=31).contains(&day).then_some(())?;
-    Some(format!("{month}/{day}/{:02}", year % 100))
 }

@@ -1,18 +1,48 @@
 //! The agreement date and the effective date: which of the dates in the opening the contract
 //! is made on, and which one it says it takes effect on.
 
+use chrono::NaiveDate;
+
 use super::*;
 
 /// The date the agreement is made: an early date introduced by "dated", "as of", "made" or
-/// "entered into"; else the first date of the opening.
-pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
-    let opening: Vec<&(usize, usize, String)> =
+/// "entered into"; else the first date of the opening. None when the opening leaves its date
+/// blank ("made this ____ day of ________, 20__") before any date it fills in: a form's blank
+/// is no licence to take a later date for it.
+pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, NaiveDate)]) -> Option<Term> {
+    let opening: Vec<&(usize, usize, NaiveDate)> =
         dates.iter().filter(|(s, e, _)| *s < 5000 && !dates_another_agreement(text, *s, *e)).collect();
     let introduced = opening.iter().find(|(s, _, _)| {
         let before = lower_window(text, s.saturating_sub(80), *s);
         ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
     });
-    introduced.or(opening.first()).map(|(s, e, v)| Term { value: v.clone(), start: *s, end: *e })
+    let chosen = introduced.or(opening.first())?;
+    if blank_date(text).is_some_and(|blank| blank < chosen.0) {
+        return None;
+    }
+    Some(Term { value: chosen.2.to_string(), start: chosen.0, end: chosen.1 })
+}
+
+/// Where the opening (first 5,000 bytes) leaves the agreement's date blank: "dated as of
+/// ____________", "this [ ] day of [ ], 20__", "made on [DATE]".
+pub(super) fn blank_date(text: &str) -> Option<usize> {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let pattern = PATTERN
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)\b(?:dated|as of|made|entered into|effective)\b[^.;\n]{0,40}?(?:_{3,}|\[\s*\]|\[\s*(?:date|insert[^\]]{0,20}|fill in[^\]]{0,20}|[•●]|\.{3,})\s*\]|\b(?:19|20)_{2}\b|\bday of\s*,)",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    pattern.find(&text[..crate::floor_boundary(text, 5000)]).map(|found| found.end())
+}
+
+/// A date in an EDGAR filing's footer ("Source: ACME CORP, 10-K, 3/1/2019"): the day the
+/// filing was made, not a date of the agreement.
+pub(super) fn in_filing_footer(text: &str, at: usize) -> bool {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..at].trim_start().starts_with("Source:")
 }
 
 /// A date of some other agreement the contract mentions: one the recitals tell of
@@ -36,8 +66,8 @@ pub(super) fn dates_another_agreement(text: &str, start: usize, end: usize) -> b
 /// The effective date: a date defined as the "Effective Date" (followed by it in quotes),
 /// else one introduced closely by "effective as of", "effective date", "commencing", …;
 /// else (by the caller) the agreement date.
-pub(super) fn effective_date(text: &str, dates: &[(usize, usize, String)]) -> Option<Term> {
-    let term = |(s, e, v): &(usize, usize, String)| Term { value: v.clone(), start: *s, end: *e };
+pub(super) fn effective_date(text: &str, dates: &[(usize, usize, NaiveDate)]) -> Option<Term> {
+    let term = |(s, e, v): &(usize, usize, NaiveDate)| Term { value: v.to_string(), start: *s, end: *e };
     let own = || dates.iter().filter(|(s, e, _)| !dates_another_agreement(text, *s, *e));
     let defined = own().find(|(_, e, _)| is_defined_as_effective_date(text, *e));
     if let Some(date) = defined {

@@ -1,6 +1,6 @@
 //! Key terms read from the text, each normalised and with the byte offsets of the words it
-//! came from: parties and their short names; agreement, effective and expiration dates (as
-//! m/d/yy, as CUAD writes them); initial and renewal terms, auto-renewal and notice periods;
+//! came from: parties and their short names; agreement, effective and expiration dates (ISO
+//! 8601); initial and renewal terms, auto-renewal and notice periods;
 //! governing law (the state or country) and venue; amounts, the liability cap and payment
 //! terms. They are read by cues in the sentence ("governed by the laws of", "automatically
 //! renew"), so each comes with the place it was read from for a reader to check.
@@ -35,9 +35,17 @@ use term::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Term {
+    /// Normalised; a date is ISO 8601 ("2019-10-01").
     pub value: String,
     pub start: usize,
     pub end: usize,
+}
+
+impl Term {
+    /// The value as a calendar date, when it is one.
+    pub fn date(&self) -> Option<chrono::NaiveDate> {
+        self.value.parse().ok()
+    }
 }
 
 /// A cap on liability: an amount, a number of months of fees, or both.
@@ -91,7 +99,7 @@ impl Terms {
 }
 
 pub fn key_terms(text: &str) -> Terms {
-    let dates = find_dates(text);
+    let dates: Vec<_> = find_dates(text).into_iter().filter(|(at, _, _)| !in_filing_footer(text, *at)).collect();
     let agreement_date = agreement_date(text, &dates);
     let effective_date = effective_date(text, &dates).or_else(|| agreement_date.clone());
     let sentences: Vec<Sentence> = segments(text)
@@ -108,7 +116,11 @@ pub fn key_terms(text: &str) -> Terms {
             Start { effective: effective_date.as_ref(), dated: agreement_date.as_ref() },
             initial_term.as_ref(),
             &sentences,
-        ),
+        )
+        .filter(|end| {
+            let stated = effective_date.as_ref().filter(|date| is_stated_effective_date(text, date));
+            !ends_before_it_starts(end, stated)
+        }),
         agreement_date,
         effective_date,
         initial_term,
@@ -124,6 +136,13 @@ pub fn key_terms(text: &str) -> Terms {
         amounts: find_money(text, 0),
         cover_page: cover_page(text, &sentences),
     }
+}
+
+/// An end date before the stated effective date is a misreading (another agreement's date, a
+/// sub-period's end), not an agreement that ended before it began. (Against a signing date
+/// it can be true: an agreement signed after the period it covers.)
+fn ends_before_it_starts(end: &Term, effective: Option<&Term>) -> bool {
+    matches!((end.date(), effective.and_then(Term::date)), (Some(end), Some(start)) if end < start)
 }
 
 /// The sentence saying that the parties or the key terms are on a cover page ("Each party is

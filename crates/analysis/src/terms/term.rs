@@ -1,6 +1,8 @@
 //! The agreement's own term: the sentences that state it, its initial length and its end
 //! (a date, an anniversary, a period from the start, or perpetual).
 
+use chrono::NaiveDate;
+
 use super::*;
 
 /// The end of the term, read first from the sentences that state the agreement's term (see
@@ -18,7 +20,7 @@ use super::*;
 /// … (Execution Copy, March 27, 2019)" — and periods of other duties for the term.)
 pub(super) fn expiration_date(
     text: &str,
-    dates: &[(usize, usize, String)],
+    dates: &[(usize, usize, NaiveDate)],
     start: Start,
     initial_term: Option<&Period>,
     sentences: &[Sentence],
@@ -37,7 +39,7 @@ pub(super) fn expiration_date(
         of_the_agreement && introduces_an_end(sentence)
     });
     if let Some((s, e, v)) = stated {
-        return Some(Term { value: v.clone(), start: *s, end: *e });
+        return Some(Term { value: v.to_string(), start: *s, end: *e });
     }
     if let Some(end) = effective
         .and_then(|effective| sentences.iter().find_map(|s| end_from_effective_date(effective, start.dated, s)))
@@ -45,8 +47,8 @@ pub(super) fn expiration_date(
         return Some(end);
     }
     if let (Some(effective), Some(term)) = (effective, initial_term) {
-        if let Some(end) = add_period(&effective.value, term) {
-            return Some(Term { value: end, start: term.start, end: term.end });
+        if let Some(end) = effective.date().and_then(|from| add_period(from, term)) {
+            return Some(Term { value: end.to_string(), start: term.start, end: term.end });
         }
     }
     sentences
@@ -222,13 +224,14 @@ pub(super) fn any_of(cues: &[&str]) -> Option<regex::Regex> {
 pub(super) fn end_in_term_sentence(
     text: &str,
     s: &Sentence,
-    dates: &[(usize, usize, String)],
+    dates: &[(usize, usize, NaiveDate)],
     counted_from: Start,
 ) -> Option<Term> {
     let effective = counted_from.effective;
-    let mine: Vec<&(usize, usize, String)> = dates.iter().filter(|(at, _, _)| s.start <= *at && *at < s.end).collect();
+    let mine: Vec<&(usize, usize, NaiveDate)> =
+        dates.iter().filter(|(at, _, _)| s.start <= *at && *at < s.end).collect();
     // A start the sentence states ("commencing January 1, 2000", "from February 21, 2011").
-    let mut start: Option<&String> = None;
+    let mut start: Option<NaiveDate> = None;
     let mut previous_end = s.start;
     for (at, end, value) in &mine {
         // (Dates end on their year and so never overlap, which a test checks; the slice
@@ -237,7 +240,7 @@ pub(super) fn end_in_term_sentence(
         previous_end = *end;
         let clause = sentence_so_far(before);
         if introduces_an_end(clause) && effective.is_none_or(|e| e.start != *at) {
-            return Some(Term { value: value.clone(), start: *at, end: *end });
+            return Some(Term { value: value.to_string(), start: *at, end: *end });
         }
         let near = &clause[crate::floor_boundary(clause, clause.len().saturating_sub(30))..];
         if start.is_none()
@@ -245,15 +248,19 @@ pub(super) fn end_in_term_sentence(
                 .iter()
                 .any(|cue| near.contains(cue))
         {
-            start = Some(value);
+            start = Some(*value);
         }
     }
     if let Some(end) = effective.and_then(|effective| end_from_effective_date(effective, counted_from.dated, s)) {
         return Some(end);
     }
     if let Some(period) = term_period(text, s) {
-        let from = start.or(effective.map(|e| &e.value))?;
-        return add_period(from, &period).map(|value| Term { value, start: period.start, end: period.end });
+        let from = start.or(effective.and_then(Term::date))?;
+        return add_period(from, &period).map(|value| Term {
+            value: value.to_string(),
+            start: period.start,
+            end: period.end,
+        });
     }
     // A term that lasts until an event, not a date ("shall continue until the expiration of
     // the License Agreement", "until the Owner no longer owns any Receivables"): CUAD reads
@@ -346,7 +353,7 @@ pub(super) fn end_from_effective_date(effective: &Term, dated: Option<&Term>, s:
     // ("The first anniversary of the date of this Agreement" counts from the date it bears,
     // which need not be the date its term begins.)
     let from = dated.filter(|_| found.name("dated").is_some()).unwrap_or(effective);
-    Some(Term { value: add_period(&from.value, &period)?, start, end })
+    Some(Term { value: add_period(from.date()?, &period)?.to_string(), start, end })
 }
 
 /// The dates a term can be counted from: the effective date (or, wanting one, the

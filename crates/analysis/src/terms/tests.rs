@@ -3,26 +3,16 @@
 use super::*;
 
 #[test]
-fn dates_in_figures_compare_in_one_form() {
-    assert_eq!(normalise("31/01/2025"), normalise("1/31/25"));
-    assert_eq!(normalise("01/05/2019"), "1/5/19");
-    assert_eq!(normalise("9/5/19"), "9/5/19");
-    // Not a date: left as it is.
-    assert_eq!(normalise("13/13/2020"), "13/13/2020");
-    assert_eq!(normalise("1/2"), "1/2");
-}
-
-#[test]
 fn dates_in_contract_styles_are_normalised() {
     let text = "dated October 1, 2019 and 23rd day of September, 2016 or 22 Dec. 2017 or 1/13/2005, \
                 April 15 , 2010, start: 04-01-06; not section 1-2-3.";
-    let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2).collect();
-    assert_eq!(values, ["10/1/19", "9/23/16", "12/22/17", "1/13/05", "4/15/10", "4/1/06"]);
+    let values: Vec<String> = find_dates(text).into_iter().map(|d| d.2.to_string()).collect();
+    assert_eq!(values, ["2019-10-01", "2016-09-23", "2017-12-22", "2005-01-13", "2010-04-15", "2006-04-01"]);
     // As CUAD's text often has them: an ordinal's suffix split off, no space after a comma.
     let split =
         "made this 15t h day of January 2018, amended November 19t h, 2012 and May 3,2006; 21s t day of May, 1999";
-    let values: Vec<String> = find_dates(split).into_iter().map(|d| d.2).collect();
-    assert_eq!(values, ["1/15/18", "11/19/12", "5/3/06", "5/21/99"]);
+    let values: Vec<String> = find_dates(split).into_iter().map(|d| d.2.to_string()).collect();
+    assert_eq!(values, ["2018-01-15", "2012-11-19", "2006-05-03", "1999-05-21"]);
 }
 
 #[test]
@@ -52,21 +42,22 @@ fn the_agreement_and_effective_dates_are_told_apart() {
     let text =
         "This Services Agreement is made as of October 1, 2019 (the \"Agreement\"), effective as of November 1, 2019.";
     let terms = key_terms(text);
-    assert_eq!(terms.agreement_date.map(|t| t.value).as_deref(), Some("10/1/19"));
-    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("11/1/19"));
+    assert_eq!(terms.agreement_date.map(|t| t.value).as_deref(), Some("2019-10-01"));
+    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2019-11-01"));
 }
 
 #[test]
 fn the_expiration_date_is_stated_or_computed_from_the_term() {
     let stated = "This Agreement is effective June 1, 1998 and continues for three (3) years, expiring May 31, 2001.";
-    assert_eq!(key_terms(stated).expiration_date.map(|t| t.value).as_deref(), Some("5/31/01"));
+    assert_eq!(key_terms(stated).expiration_date.map(|t| t.value).as_deref(), Some("2001-05-31"));
     let computed = "This Agreement is effective as of September 23, 2016.\n\nThe term of this Agreement shall be five (5) years following the Effective Date.";
     let terms = key_terms(computed);
     assert_eq!(terms.initial_term.as_ref().map(|p| p.value.as_str()), Some("5 years"));
-    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("9/23/21"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("2021-09-23"));
     let period = |value: &str, days| Period { value: value.into(), days, start: 0, end: 0 };
-    assert_eq!(add_period("1/31/20", &period("1 month", 30)).as_deref(), Some("2/29/20"));
-    assert_eq!(add_period("12/15/99", &period("30 days", 30)).as_deref(), Some("1/14/00"));
+    let day = |iso: &str| iso.parse::<chrono::NaiveDate>().ok();
+    assert_eq!(add_period(day("2020-01-31").expect("date"), &period("1 month", 30)), day("2020-02-29"));
+    assert_eq!(add_period(day("1999-12-15").expect("date"), &period("30 days", 30)), day("2000-01-14"));
 }
 
 #[test]
@@ -75,10 +66,10 @@ fn looser_term_wordings_and_perpetual_agreements() {
                  Effective Date and continue for four (4) years unless earlier terminated on written notice.";
     let terms = key_terms(loose);
     assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("4 years"));
-    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("4/15/14"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("2014-04-15"));
     let defined = "This Agreement is made on January 5, 2019 and becomes effective on February 1, 2019 \
                    (the \"Effective Date\").";
-    assert_eq!(key_terms(defined).effective_date.map(|t| t.value).as_deref(), Some("2/1/19"));
+    assert_eq!(key_terms(defined).effective_date.map(|t| t.value).as_deref(), Some("2019-02-01"));
     let perpetual = "This Agreement shall be effective from the date first above written and shall continue \
                      indefinitely until terminated by either Party.";
     assert_eq!(key_terms(perpetual).expiration_date.map(|t| t.value).as_deref(), Some("perpetual"));
@@ -93,24 +84,24 @@ fn looser_term_wordings_and_perpetual_agreements() {
     let anniversary = "This Agreement is effective as of March 27, 2017 (the \"Effective Date\").\n\nThis Agreement \
                        shall commence on the Effective Date and shall continue until the four-year anniversary of the \
                        Effective Date.";
-    assert_eq!(key_terms(anniversary).expiration_date.map(|t| t.value).as_deref(), Some("3/27/21"));
+    assert_eq!(key_terms(anniversary).expiration_date.map(|t| t.value).as_deref(), Some("2021-03-27"));
     let third = "This Agreement is effective as of September 21, 1998 (the \"Effective Date\").\n\nThis Agreement \
                  will terminate on the third (3rd) anniversary of the Effective Date.";
-    assert_eq!(key_terms(third).expiration_date.map(|t| t.value).as_deref(), Some("9/21/01"));
+    assert_eq!(key_terms(third).expiration_date.map(|t| t.value).as_deref(), Some("2001-09-21"));
     let thereof = "This Agreement is effective as of March 27, 2019 (the \"Effective Date\").\n\nThe Agreement shall \
                    have an initial term of ten (10) years commencing from the Effective Date and ending on the tenth \
                    (10th) anniversary thereof.";
-    assert_eq!(key_terms(thereof).expiration_date.map(|t| t.value).as_deref(), Some("3/27/29"));
+    assert_eq!(key_terms(thereof).expiration_date.map(|t| t.value).as_deref(), Some("2029-03-27"));
     let from = "This Agreement is effective as of September 4, 2014 (the \"Effective Date\").\n\nUnless terminated \
                 earlier, this Agreement shall terminate on the date three (3) years from the Effective Date.";
-    assert_eq!(key_terms(from).expiration_date.map(|t| t.value).as_deref(), Some("9/4/17"));
+    assert_eq!(key_terms(from).expiration_date.map(|t| t.value).as_deref(), Some("2017-09-04"));
     let volume = "This Agreement is effective as of April 27, 1999 (the \"Effective Date\").\n\nBuyer may end this \
                   Agreement if fewer than 1,000 packages ship in any three (3) full month period ending 18 months \
                   after the Effective Date.";
     assert_eq!(key_terms(volume).expiration_date, None, "a period's end, not the agreement's");
     let dated = "This Agreement is made on January 5, 2004.\n\nThis Agreement shall continue until December 31, \
                  2006 and thereafter until terminated.";
-    assert_eq!(key_terms(dated).expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
+    assert_eq!(key_terms(dated).expiration_date.map(|t| t.value).as_deref(), Some("2006-12-31"));
 }
 
 /// The expiration date of `text`, as the review reports it.
@@ -124,30 +115,30 @@ fn the_term_sentence_gives_the_end_before_any_other_date() {
     let stray = "Use the links to navigate through this document.\nTHIS AGREEMENT is made this 5th day of \
                  December, 2007.\n\n1. The term of this Agreement shall be one (1) year, commencing January 1, \
                  2008 and ending on December 31, 2008.";
-    assert_eq!(expires(stray).as_deref(), Some("12/31/08"));
+    assert_eq!(expires(stray).as_deref(), Some("2008-12-31"));
     // The start the term sentence states, plus its period.
     let started = "This Agreement is dated March 3, 1999.\n\nThe term of this Agreement shall begin on January 1, \
                    2000 and continue for an initial period of five (5) years unless earlier terminated.";
-    assert_eq!(expires(started).as_deref(), Some("1/1/05"));
+    assert_eq!(expires(started).as_deref(), Some("2005-01-01"));
     // A duty's period in the same paragraph comes first in the text, not in the reading.
     let duty = "This Agreement is effective as of March 18, 2010 (the \"Effective Date\").\n\nBuyer shall order \
                 1,000 units during the first twenty-four (24) months of this Agreement. This Agreement shall be \
                 for a period of five (5) years commencing upon the Effective Date.";
-    assert_eq!(expires(duty).as_deref(), Some("3/18/15"));
+    assert_eq!(expires(duty).as_deref(), Some("2015-03-18"));
     // What happens after the term, or if a party fails to act, is not the term.
     let after = "This Agreement is effective as of February 17, 2016 (the \"Effective Date\").\n\nAfter the \
                  Initial Term, this Agreement shall continue on a month to month basis.\n\nThe Initial Term of \
                  this Agreement shall be three (3) years from the Effective Date.";
-    assert_eq!(expires(after).as_deref(), Some("2/17/19"));
+    assert_eq!(expires(after).as_deref(), Some("2019-02-17"));
     // A sentence the text breaks over lines that start in capitals.
     let broken = "This Sponsorship Agreement is made as of December 1, 2009.\n\n1. Term. The term of this \
                   Agreement shall commence on\nJanuary 1, 2010 and extend through December 31, 2010.";
-    assert_eq!(expires(broken).as_deref(), Some("12/31/10"));
+    assert_eq!(expires(broken).as_deref(), Some("2010-12-31"));
     // The day before an anniversary, as CUAD reads it: the anniversary.
     let prior = "This Agreement is effective as of November 19, 1999 (the \"Effective Date\").\n\nINITIAL TERM \
                  shall mean the Effective Date through the day prior to the second anniversary of the Effective \
                  Date, unless earlier terminated pursuant to Section 11.";
-    assert_eq!(expires(prior).as_deref(), Some("11/19/01"));
+    assert_eq!(expires(prior).as_deref(), Some("2001-11-19"));
 }
 
 #[test]
@@ -158,7 +149,7 @@ fn a_sub_period_or_a_renewal_is_not_the_end_of_the_term() {
     let renewal = "This Agreement is effective as of July 23, 2003.\n\nThis Agreement will extend automatically \
                    for monthly periods unless either party gives notice.\n\nThis Agreement commences on the date \
                    first above written, and will remain in effect for the period of five (5) years.";
-    assert_eq!(expires(renewal).as_deref(), Some("7/23/08"));
+    assert_eq!(expires(renewal).as_deref(), Some("2008-07-23"));
 }
 
 #[test]
@@ -169,7 +160,7 @@ fn a_date_of_another_agreement_is_not_the_agreement_date() {
     assert_eq!(key_terms(text).agreement_date, None);
     let amendment = "WHEREAS, A and B entered into a License Agreement dated May 1, 2005.\n\n\
                      This Amendment is dated as of June 1, 2020 (the \"Amendment\").";
-    assert_eq!(key_terms(amendment).agreement_date.map(|t| t.value).as_deref(), Some("6/1/20"));
+    assert_eq!(key_terms(amendment).agreement_date.map(|t| t.value).as_deref(), Some("2020-06-01"));
 }
 
 #[test]
@@ -181,7 +172,7 @@ fn a_duty_that_outlasts_the_term_is_not_the_term() {
                 Thereafter, this Agreement shall automatically renew for one (1) year periods.";
     let terms = key_terms(text);
     assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("5 years"));
-    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("3/1/25"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("2025-03-01"));
     let fee = "This Agreement is effective as of March 1, 2020.\n\nThe monthly fee is $3,250 through August 19, 2020.";
     assert_eq!(key_terms(fee).expiration_date, None, "a fee's end, not the agreement's");
     let records = "This Agreement is effective as of March 1, 2020.\n\nSupplier shall keep records during the \
@@ -213,15 +204,15 @@ fn a_term_sentence_after_a_proviso_or_spaced_like_a_filing() {
     // "…hereof, the term of this Agreement …": the article belongs to the subject.
     let proviso = "1. Term. Subject to the provisions of Section 14 hereof, the term of this Agreement and the \
                    sponsorship described herein shall commence on  January 1, 2010 and extend through December 31, 2010.";
-    assert_eq!(expires(proviso).as_deref(), Some("12/31/10"));
+    assert_eq!(expires(proviso).as_deref(), Some("2010-12-31"));
     // An anniversary with the filing's spacing inside the words.
     let spaced = "This Agreement is made as of January 26, 1998.\n\n4. Term. The term of this Agreement (the \
                   \"Term\") will begin on      February 1, 1998 and end on the first anniversary of the date of this      \
                   Agreement; provided that either party may terminate this Agreement.";
-    assert_eq!(expires(spaced).as_deref(), Some("1/26/99"));
+    assert_eq!(expires(spaced).as_deref(), Some("1999-01-26"));
     // "comes into force as of" starts the term the sentence gives.
     let in_force = "13.1 This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.";
-    assert_eq!(expires(in_force).as_deref(), Some("1/1/14"));
+    assert_eq!(expires(in_force).as_deref(), Some("2014-01-01"));
 }
 
 #[test]
@@ -258,18 +249,18 @@ fn the_start_of_the_term_is_the_effective_date_and_an_anniversary_of_the_agreeme
     let effective = |text: &str| key_terms(text).effective_date.map(|t| t.value);
     let begins = "This Agreement is made as of January 26, 1998.\n\nThe term of this Agreement will begin on \
                   February 1, 1998 and end on the first anniversary of the date of this Agreement.";
-    assert_eq!(effective(begins).as_deref(), Some("2/1/98"));
-    assert_eq!(expires(begins).as_deref(), Some("1/26/99"));
+    assert_eq!(effective(begins).as_deref(), Some("1998-02-01"));
+    assert_eq!(expires(begins).as_deref(), Some("1999-01-26"));
     for (text, date) in [
-        ("This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.", "1/1/13"),
-        ("Signed and effective this 25th day of May, 1999.", "5/25/99"),
-        ("\"Commencement Date\" means 16 October 2005.", "10/16/05"),
+        ("This Agreement shall come into force as of January 1, 2013 and remain valid for 1 year.", "2013-01-01"),
+        ("Signed and effective this 25th day of May, 1999.", "1999-05-25"),
+        ("\"Commencement Date\" means 16 October 2005.", "2005-10-16"),
     ] {
         assert_eq!(effective(text).as_deref(), Some(date), "{text}");
     }
     // A date the term begins and then one it ends: the first is the start.
     let both = "This promotion shall begin on June 1, 1999 and shall terminate June 1, 2000 (the \"Term\").";
-    assert_eq!(effective(both).as_deref(), Some("6/1/99"));
+    assert_eq!(effective(both).as_deref(), Some("1999-06-01"));
 }
 
 #[test]
@@ -283,7 +274,7 @@ fn a_term_until_an_event_is_perpetual_and_an_anniversary_in_figures_counts() {
     assert_ne!(expires(dated).as_deref(), Some("perpetual"));
     let figures = "This Agreement is made as of June 30, 2009.\n\nThis Agreement shall commence on the Effective \
                    Date and shall  continue until the twentieth (20th) anniversary of the Effective Date.";
-    assert_eq!(expires(figures).as_deref(), Some("6/30/29"));
+    assert_eq!(expires(figures).as_deref(), Some("2029-06-30"));
 }
 
 #[test]
@@ -338,13 +329,13 @@ fn an_effective_cue_reaches_over_blank_space_but_not_past_an_end() {
     let cover =
         "SUPPLY AGREEMENT\n\n                 EFFECTIVE DATE\n\n                                  JUNE 1, 1998\n\n\
                  The parties agree as follows.";
-    assert_eq!(key_terms(cover).effective_date.map(|t| t.value).as_deref(), Some("6/1/98"));
+    assert_eq!(key_terms(cover).effective_date.map(|t| t.value).as_deref(), Some("1998-06-01"));
     // The date after "effective as of the Effective Date and shall expire on" is the end.
     let ends = "This Agreement is made on February 19, 2007.\n\nThis Agreement shall be effective as of the \
                 Effective Date and shall expire on December 31, 2006 unless extended by the parties.";
     let terms = key_terms(ends);
-    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2/19/07"));
-    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("12/31/06"));
+    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2007-02-19"));
+    assert_eq!(terms.expiration_date.map(|t| t.value).as_deref(), Some("2006-12-31"));
 }
 
 #[test]
@@ -413,4 +404,45 @@ fn governing_law_names_the_jurisdiction() {
     }
     assert!(governing_law("The laws of physics apply.").is_none());
     assert!(governing_law("Acme, Inc., a corporation organized under the laws of Delaware, and Beta").is_none());
+}
+
+#[test]
+fn dates_are_iso_and_a_far_year_keeps_its_century() {
+    let terms = key_terms("This Agreement is made as of March 1, 2055 by and between Acme Inc. and Beta LLC.");
+    assert_eq!(terms.agreement_date.map(|t| t.value).as_deref(), Some("2055-03-01"));
+}
+
+#[test]
+fn a_day_the_month_lacks_is_no_date() {
+    assert!(find_dates("dated February 30, 2020 or 31/04/2021").is_empty());
+}
+
+#[test]
+fn a_filing_footer_date_is_not_the_agreement_date() {
+    let text = "SUPPLY AGREEMENT\n\nThis Supply Agreement is entered into by Acme Inc. and Beta LLC.\n\n\
+                1\n\nSource: ACME CORP, 10-K, 3/1/2019\n\n2. Term. The term of this Agreement is one year.";
+    assert_eq!(key_terms(text).agreement_date, None);
+}
+
+#[test]
+fn a_blank_form_date_is_no_agreement_date() {
+    for text in [
+        "This Agreement is made this ____ day of ________, 20__ between Acme Inc. and Beta LLC, \
+         which replaces the agreement of May 1, 2019.",
+        "This Agreement is dated as of [ ] between Acme Inc. and Beta LLC. Prices are fixed until June 30, 2021.",
+    ] {
+        assert_eq!(key_terms(text).agreement_date, None, "{text}");
+    }
+    // A date filled in is still read.
+    let filled = key_terms("This Agreement is made this 3rd day of June, 2020 between Acme Inc. and Beta LLC.");
+    assert_eq!(filled.agreement_date.map(|t| t.value).as_deref(), Some("2020-06-03"));
+}
+
+#[test]
+fn an_expiry_before_the_effective_date_is_not_taken() {
+    let text = "This Agreement is effective as of January 1, 2020. The term of this Agreement shall end on \
+                December 31, 2018.";
+    let terms = key_terms(text);
+    assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2020-01-01"));
+    assert_eq!(terms.expiration_date, None);
 }

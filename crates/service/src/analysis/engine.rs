@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use cr_analysis::classify::Model;
 use cr_analysis::playbook::Side;
 use cr_analysis::review::Stage as ReviewStage;
@@ -190,7 +189,7 @@ fn days(period: Option<&cr_analysis::terms::Period>) -> Option<i32> {
 
 fn terms_row(review: &Review) -> TermsRow {
     let terms = &review.terms;
-    let date = |term: &Option<cr_analysis::terms::Term>| term.as_ref().and_then(|t| parse_engine_date(&t.value));
+    let date = |term: &Option<cr_analysis::terms::Term>| term.as_ref().and_then(cr_analysis::terms::Term::date);
     let expiration_date = date(&terms.expiration_date);
     let non_renewal_notice_days = days(terms.non_renewal_notice.as_ref());
     let non_renewal_deadline = match (expiration_date, non_renewal_notice_days) {
@@ -217,44 +216,5 @@ fn terms_row(review: &Review) -> TermsRow {
         payment_terms_days: days(terms.payment_terms.as_ref()),
         non_compete_days: days(terms.non_compete.as_ref()),
         parties: serde_json::to_value(&terms.parties).unwrap_or_default(),
-    }
-}
-
-/// A date as the engine writes it (`m/d/yy`, CUAD's form) as a calendar date; two-digit
-/// years 00–69 are read as 20xx and 70–99 as 19xx (POSIX's pivot). Invalid days give `None`.
-pub fn parse_engine_date(value: &str) -> Option<NaiveDate> {
-    let mut parts = value.split('/');
-    let month: u32 = parts.next()?.trim().parse().ok()?;
-    let day: u32 = parts.next()?.trim().parse().ok()?;
-    let year_text = parts.next()?.trim();
-    if parts.next().is_some() {
-        return None;
-    }
-    let year: i32 = year_text.parse().ok()?;
-    let year = match (year_text.len(), year) {
-        (4, y) => y,
-        (1 | 2, y) if y < 70 => 2000 + y,
-        (1 | 2, y) => 1900 + y,
-        _ => return None,
-    };
-    NaiveDate::from_ymd_opt(year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engine_dates_become_calendar_dates_with_the_posix_pivot() {
-        assert_eq!(parse_engine_date("2/28/19"), NaiveDate::from_ymd_opt(2019, 2, 28));
-        assert_eq!(parse_engine_date("12/31/99"), NaiveDate::from_ymd_opt(1999, 12, 31));
-        assert_eq!(parse_engine_date("1/5/2031"), NaiveDate::from_ymd_opt(2031, 1, 5));
-    }
-
-    #[test]
-    fn impossible_or_unreadable_dates_are_none() {
-        assert_eq!(parse_engine_date("2/30/19"), None);
-        assert_eq!(parse_engine_date("perpetual"), None);
-        assert_eq!(parse_engine_date("1/2/3/4"), None);
     }
 }
