@@ -16,6 +16,7 @@ pub mod review;
 pub mod segment;
 pub mod structure;
 pub mod terms;
+pub mod wording;
 
 /// The largest char boundary of `text` at or before `index` (clamped to the text), so a
 /// window of fixed byte width can be cut from text with multi-byte characters.

@@ -54,6 +54,8 @@ pub enum PlaybookError {
          categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
     )]
     UnknownCategory { rule: String, category: String },
+    #[error("invalid playbook: rule {rule:?} names the carve-out kind {kind:?}; the kinds are: {known}")]
+    UnknownCarveOutKind { rule: String, kind: String, known: String },
 }
 
 impl Side {
@@ -168,6 +170,14 @@ pub enum Check {
     GoverningLawOutside { allowed: Vec<String> },
     /// The other party (or, with no side chosen, one party alone) may terminate for convenience.
     TerminationForConvenienceByOtherParty,
+    /// Neither a general cap on liability nor a clause capping it was found.
+    LiabilityCapMissing,
+    /// The general cap protects only the other party (with no side chosen: one party only),
+    /// so the reader's own liability is uncapped.
+    CapProtectsOnlyOtherParty,
+    /// Claims taken out of the cap and left uncapped that are not of the `usual` kinds
+    /// (`wording/liability.toml` names the kinds).
+    UncappedCarveOuts { usual: Vec<String> },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -203,6 +213,9 @@ enum CheckName {
     AutoRenewal,
     GoverningLawOutside,
     TerminationForConvenienceByOtherParty,
+    LiabilityCapMissing,
+    CapProtectsOnlyOtherParty,
+    UncappedCarveOuts,
 }
 
 /// A rule as written: one flat table (serde cannot refuse unknown fields of a flattened
@@ -223,6 +236,7 @@ struct RawRule {
     term: Option<PeriodTerm>,
     days: Option<u32>,
     allowed: Option<Vec<String>>,
+    usual: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +280,20 @@ impl RawRule {
                 Check::GoverningLawOutside { allowed: self.allowed.clone().ok_or_else(|| need("allowed"))? }
             }
             CheckName::TerminationForConvenienceByOtherParty => Check::TerminationForConvenienceByOtherParty,
+            CheckName::LiabilityCapMissing => Check::LiabilityCapMissing,
+            CheckName::CapProtectsOnlyOtherParty => Check::CapProtectsOnlyOtherParty,
+            CheckName::UncappedCarveOuts => {
+                let usual = self.usual.clone().ok_or_else(|| need("usual"))?;
+                let known = crate::terms::carve_out_kinds();
+                if let Some(kind) = usual.iter().find(|kind| !known.contains(&kind.as_str())) {
+                    return Err(PlaybookError::UnknownCarveOutKind {
+                        rule: id.clone(),
+                        kind: kind.clone(),
+                        known: known.join(", "),
+                    });
+                }
+                Check::UncappedCarveOuts { usual }
+            }
         };
         Ok(Rule {
             id: self.id,
@@ -421,6 +449,47 @@ impl Playbook {
                         }
                     }
                 }
+                Check::LiabilityCapMissing => {
+                    if terms.liability_cap.is_none() && !clauses.iter().any(|c| c.category == "Cap on Liability") {
+                        findings.push(found("No cap on either party's liability was found.".into(), None));
+                    }
+                }
+                Check::CapProtectsOnlyOtherParty => {
+                    if let Some(cap) = &terms.liability_cap {
+                        let holder_side = side_of_name(&cap.protects, terms);
+                        let one_sided = cap.protects != "each party";
+                        let against_reader = match (side, holder_side) {
+                            (Some(side), Some(holder)) => holder == side.other(),
+                            (Some(_), None) => false,
+                            (None, _) => true,
+                        };
+                        if one_sided && against_reader {
+                            findings.push(found(
+                                format!(
+                                    "The cap protects only {}; the other party's liability is not capped.",
+                                    cap.protects
+                                ),
+                                cite(cap.start, cap.end),
+                            ));
+                        }
+                    }
+                }
+                Check::UncappedCarveOuts { usual } => {
+                    for carve_out in terms.cap_carve_outs.iter().filter(|c| !c.capped) {
+                        let unusual: Vec<&str> = carve_out
+                            .kinds
+                            .iter()
+                            .filter(|kind| !usual.iter().any(|u| u.eq_ignore_ascii_case(kind)))
+                            .map(String::as_str)
+                            .collect();
+                        if !unusual.is_empty() {
+                            findings.push(found(
+                                format!("Uncapped beyond the usual carve-outs: {}.", unusual.join(", ")),
+                                cite(carve_out.start, carve_out.end),
+                            ));
+                        }
+                    }
+                }
                 Check::TerminationForConvenienceByOtherParty => {
                     for c in clauses.iter().filter(|c| c.category == "Termination for Convenience") {
                         if let Some(holder) = unilateral_terminator(&text[c.start..c.end], terms, side) {
@@ -484,6 +553,19 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
         }
     }
     None
+}
+
+/// The side a party named by a role word ("Provider") or by its short name plays.
+fn side_of_name(name: &str, terms: &Terms) -> Option<Side> {
+    let lower = name.to_ascii_lowercase();
+    let by_role = |word: &str| ROLE_WORDS.iter().find(|(_, words)| words.contains(&word)).map(|(side, _)| *side);
+    by_role(lower.as_str()).or_else(|| {
+        terms
+            .parties
+            .iter()
+            .filter(|p| p.short_name.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(name)))
+            .find_map(|p| p.aliases.iter().find_map(|alias| by_role(alias.to_ascii_lowercase().as_str())))
+    })
 }
 
 fn capitalise(word: &str) -> String {
@@ -558,5 +640,61 @@ category = "Cap On Liability"
         // Nothing found: the required clauses are reported missing, without a citation.
         let empty = playbook.check("", &[], &Terms::default(), None);
         assert!(empty.iter().any(|f| f.rule == "cap-missing" && f.citation.is_none()));
+    }
+
+    fn findings_for(text: &str, side: Option<Side>) -> Vec<Finding> {
+        let playbook = Playbook::built_in("default").expect("default");
+        let terms = crate::terms::key_terms(text);
+        playbook.check(text, &[], &terms, side)
+    }
+
+    #[test]
+    fn a_mutual_cap_with_the_usual_carve_outs_raises_no_liability_risk() {
+        let text = "Each party's aggregate liability shall not exceed the fees paid in the twelve (12) months before \
+                    the claim. The foregoing limitation shall not apply to a party's indemnification obligations or \
+                    its breach of Section 9 (Confidentiality). In no event shall either party be liable for indirect \
+                    or consequential damages.";
+        let rules: Vec<String> = findings_for(text, Some(Side::Customer)).into_iter().map(|f| f.rule).collect();
+        for rule in ["cap-missing", "cap-one-sided", "uncapped-carve-outs", "cap-below-12-months"] {
+            assert!(!rules.iter().any(|r| r == rule), "{rule} in {rules:?}");
+        }
+    }
+
+    #[test]
+    fn a_cap_protecting_only_the_vendor_is_high_for_the_customer() {
+        let text = "In no event shall Provider's aggregate liability exceed the fees paid in the twelve (12) months \
+                    before the claim.";
+        let customer = findings_for(text, Some(Side::Customer));
+        let one_sided = customer.iter().find(|f| f.rule == "cap-one-sided").expect("cap-one-sided");
+        assert_eq!(one_sided.severity, Severity::High);
+        assert!(!findings_for(text, Some(Side::Vendor)).iter().any(|f| f.rule == "cap-one-sided"));
+    }
+
+    #[test]
+    fn an_uncapped_carve_out_beyond_the_usual_ones_is_raised_and_cited() {
+        let text = "Each party's aggregate liability shall not exceed the fees paid in the twelve (12) months before \
+                    the claim. The foregoing limitation shall not apply to a breach of Section 7 (Data Protection).";
+        let findings = findings_for(text, Some(Side::Vendor));
+        let finding = findings.iter().find(|f| f.rule == "uncapped-carve-outs").expect("uncapped-carve-outs");
+        assert!(finding.detail.contains("data protection"), "{}", finding.detail);
+        assert!(finding.citation.as_ref().is_some_and(|c| c.text.starts_with("The foregoing limitation")));
+    }
+
+    #[test]
+    fn a_carve_out_kind_the_wording_table_lacks_is_refused() {
+        let text = r#"name = "x"
+[[rule]]
+id = "a"
+title = "t"
+severity = "medium"
+rationale = "r"
+fallback = "f"
+check = "uncapped_carve_outs"
+usual = ["indemnity"]
+"#;
+        assert!(matches!(
+            Playbook::from_toml(text),
+            Err(PlaybookError::UnknownCarveOutKind { kind, .. }) if kind == "indemnity"
+        ));
     }
 }

@@ -203,15 +203,19 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
     row("Termination notice", terms.termination_notice.as_ref().map(|p| p.value.clone()));
     row("Governing law", terms.governing_law.as_ref().map(|t| t.value.clone()));
     row("Venue", terms.venue.as_ref().map(|t| t.value.clone()));
-    row(
-        "Liability cap",
-        terms.liability_cap.as_ref().map(|cap| match (&cap.amount, cap.months_of_fees) {
-            (Some(m), Some(months)) => format!("{} / {months} months of fees", m.text),
-            (Some(m), None) => m.text.clone(),
-            (None, Some(months)) => format!("{months} months of fees"),
-            (None, None) => "fees paid".to_owned(),
-        }),
-    );
+    row("Liability cap", terms.liability_cap.as_ref().map(describe_cap));
+    let uncapped: Vec<String> = terms
+        .cap_carve_outs
+        .iter()
+        .filter(|c| !c.capped)
+        .flat_map(|c| if c.kinds.is_empty() { c.named.iter().cloned().collect() } else { c.kinds.clone() })
+        .collect();
+    row("Uncapped", (!uncapped.is_empty()).then(|| dedup_joined(uncapped)));
+    for cap in &terms.other_caps {
+        let scope = cap.applies_to.as_deref().unwrap_or("some claims");
+        row("Other cap", Some(format!("{scope}: {}", describe_cap(cap))));
+    }
+    row("Damages waiver", terms.damages_waiver.as_ref().map(|w| format!("indirect and consequential, {}", w.value)));
     row("Payment terms", terms.payment_terms.as_ref().map(|p| p.value.clone()));
     row("Non-compete", terms.non_compete.as_ref().map(|p| p.value.clone()));
     let largest = terms.amounts.iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
@@ -220,6 +224,38 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
         risks.iter().take(TOP_RISKS).map(|r| format!("{}: {}: {}", severity_word(r), r.title, r.detail)).collect();
     let recommendations = risks.iter().map(|r| format!("{} Proposed language: \"{}\"", r.title, r.fallback)).collect();
     Summary { key_terms: rows, top_risks, recommendations }
+}
+
+/// A cap in words: its measure, and whom it protects when not each party.
+fn describe_cap(cap: &crate::terms::LiabilityCap) -> String {
+    use crate::terms::CapBasis;
+    let fees = cap.months_of_fees.map_or_else(|| "fees paid".to_owned(), |m| format!("{m} months of fees"));
+    let amount = cap.amount.as_ref().map(|m| m.text.clone());
+    let measure = match (cap.basis, amount) {
+        (CapBasis::GreaterOf, Some(amount)) => format!("greater of {amount} and {fees}"),
+        (CapBasis::LesserOf, Some(amount)) => format!("lesser of {amount} and {fees}"),
+        (CapBasis::Multiple, _) => {
+            let times = cap.multiple.map_or_else(String::new, |m| format!("{m}× "));
+            format!("{times}{fees}")
+        }
+        (CapBasis::FixedAmount, Some(amount)) => amount,
+        (CapBasis::Named, _) => {
+            format!("{} (its amount is not in this document)", cap.named.as_deref().unwrap_or("a defined cap"))
+        }
+        (_, Some(amount)) => format!("{amount} / {fees}"),
+        (_, None) => fees,
+    };
+    if cap.protects == "each party" {
+        measure
+    } else {
+        format!("{measure}, protecting {} only", cap.protects)
+    }
+}
+
+fn dedup_joined(mut items: Vec<String>) -> String {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(item.clone()));
+    items.join(", ")
 }
 
 fn severity_word(finding: &Finding) -> &'static str {

@@ -1,23 +1,6 @@
-//! Commercial terms: the liability cap, payment terms and the length of a non-compete.
+//! Commercial terms: payment terms and the length of a non-compete.
 
 use super::*;
-
-/// The cap on liability: a sentence limiting liability, with an amount or months of fees.
-pub(super) fn liability_cap(text: &str, sentences: &[Sentence]) -> Option<LiabilityCap> {
-    sentences
-        .iter()
-        .filter(|s| s.has(&["liabilit"]) && s.has(&["exceed", "limited to", "greater of", "lesser of", "in excess of"]))
-        .find_map(|s| {
-            let amount =
-                find_money(&text[s.start..s.end], s.start).into_iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
-            let months_of_fees = s
-                .has(&["fees", "amounts paid", "amount paid", "charges"])
-                .then(|| s.periods(text).into_iter().find(|p| p.days >= 28).map(|p| p.months()));
-            let months_of_fees = months_of_fees.flatten();
-            (amount.is_some() || months_of_fees.is_some() || s.has(&["fees paid", "amounts paid"]))
-                .then_some(LiabilityCap { amount, months_of_fees, start: s.start, end: s.end })
-        })
-}
 
 /// Days to pay an invoice ("within thirty (30) days of receipt of invoice", "net 30").
 pub(super) fn payment_terms(text: &str, sentences: &[Sentence]) -> Option<Period> {

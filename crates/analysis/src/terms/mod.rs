@@ -9,6 +9,7 @@ mod commercial;
 mod dates;
 mod key_dates;
 mod law;
+mod liability;
 mod money;
 mod parties;
 mod periods;
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 pub use dates::{find_dates, normalise};
 pub use key_dates::is_stated_effective_date;
+pub use liability::{carve_out_kinds, CapBasis, CarveOut, LiabilityCap};
 pub use money::{find_money, Money};
 pub use parties::{find_parties, Party};
 pub use periods::{find_periods, Period};
@@ -29,6 +31,7 @@ use commercial::*;
 use dates::*;
 use key_dates::*;
 use law::*;
+use liability::liability;
 use renewal::*;
 use sentences::*;
 use term::*;
@@ -46,17 +49,6 @@ impl Term {
     pub fn date(&self) -> Option<chrono::NaiveDate> {
         self.value.parse().ok()
     }
-}
-
-/// A cap on liability: an amount, a number of months of fees, or both.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LiabilityCap {
-    pub amount: Option<Money>,
-    /// "fees paid in the twelve (12) months before the claim" → 12.
-    pub months_of_fees: Option<u32>,
-    /// The sentence the cap was read from.
-    pub start: usize,
-    pub end: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -77,7 +69,14 @@ pub struct Terms {
     pub governing_law: Option<Term>,
     /// The courts or forum disputes go to.
     pub venue: Option<Term>,
+    /// The general cap on liability (not one for some claims or products only).
     pub liability_cap: Option<LiabilityCap>,
+    /// Caps on some claims or products only: trials, free services, claims under a higher cap.
+    pub other_caps: Vec<LiabilityCap>,
+    /// Claims taken out of the general cap: uncapped, or under a higher cap.
+    pub cap_carve_outs: Vec<CarveOut>,
+    /// The waiver of indirect and consequential damages; `value` is whom it protects.
+    pub damages_waiver: Option<Term>,
     /// Days within which invoices are to be paid.
     pub payment_terms: Option<Period>,
     /// Length of a non-compete restriction.
@@ -108,6 +107,7 @@ pub fn key_terms(text: &str) -> Terms {
         .collect();
     let renewal = renewal(text, &sentences);
     let initial_term = initial_term(text, &sentences);
+    let liability = liability(text, &sentences);
     Terms {
         parties: find_parties(text),
         expiration_date: expiration_date(
@@ -130,7 +130,10 @@ pub fn key_terms(text: &str) -> Terms {
         termination_notice: termination_notice(text, &sentences),
         governing_law: governing_law(text),
         venue: venue(text, &sentences),
-        liability_cap: liability_cap(text, &sentences),
+        liability_cap: liability.cap,
+        other_caps: liability.other_caps,
+        cap_carve_outs: liability.carve_outs,
+        damages_waiver: liability.damages_waiver,
         payment_terms: payment_terms(text, &sentences),
         non_compete: non_compete(text, &sentences),
         amounts: find_money(text, 0),

@@ -5,6 +5,7 @@ use super::*;
 
 /// A segment of the text with its ASCII-lower-cased form, which keeps byte offsets, so a
 /// cue found in it is at the same offset in the original.
+#[derive(Clone)]
 pub(super) struct Sentence {
     pub(super) start: usize,
     pub(super) end: usize,
@@ -48,7 +49,7 @@ pub(super) fn join_broken_sentences(text: &str, segments: &[Sentence]) -> Vec<Se
                 open = 1;
             }
         }
-        if segment.lower.trim_end().ends_with(['.', ';', ':', '!', '?']) {
+        if segment.lower.trim_end().trim_end_matches(['*', '_']).ends_with(['.', ';', ':', '!', '?']) {
             open = 0;
         }
     }
@@ -64,13 +65,24 @@ pub(super) fn split_sentences(text: &str, segment: &Sentence) -> Vec<Sentence> {
     let mut out = Vec::new();
     let mut from = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        let next = original(i + 2);
-        let cut = matches!(byte, b'.' | b';')
-            && original(i + 1).is_ascii_whitespace()
-            && (next.is_ascii_uppercase() || next.is_ascii_digit() || next == b'(' || next.is_ascii_whitespace());
-        if cut && i + 1 > from {
-            out.push(segment.part(from, i + 1));
-            from = i + 2;
+        if !matches!(byte, b'.' | b';') || i < from {
+            continue;
+        }
+        // Past Markdown emphasis closing the sentence (".**").
+        let mut end = i + 1;
+        while end < bytes.len() && matches!(original(end), b'*' | b'_') {
+            end += 1;
+        }
+        let next = original(end + 1);
+        let cut = original(end).is_ascii_whitespace()
+            && (next.is_ascii_uppercase()
+                || next.is_ascii_digit()
+                || next == b'('
+                || next.is_ascii_whitespace()
+                || (next == b'*' && original(end + 3).is_ascii_uppercase()));
+        if cut && end > from {
+            out.push(segment.part(from, end));
+            from = (end + 1).min(bytes.len());
         }
     }
     if from < bytes.len() {

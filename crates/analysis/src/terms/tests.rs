@@ -446,3 +446,123 @@ fn an_expiry_before_the_effective_date_is_not_taken() {
     assert_eq!(terms.effective_date.map(|t| t.value).as_deref(), Some("2020-01-01"));
     assert_eq!(terms.expiration_date, None);
 }
+
+/// The limitation of liability of a cloud agreement in Bonterms' Cloud Terms wording.
+const CLOUD_LIABILITY: &str = "16.1. General Cap. Each party's entire liability arising out of or related to this \
+    Agreement will not exceed the General Cap.\n\n\
+    16.2. Consequential Damages Waiver. Neither party will have any liability arising out of or related to this \
+    Agreement for indirect, special, incidental, reliance or consequential damages.\n\n\
+    16.3. Exceptions and Enhanced Cap. Sections 16.1 (General Cap) and 16.2 (Consequential Damages Waiver) will \
+    not apply to Enhanced Claims or Uncapped Claims. For all Enhanced Claims, each party's entire liability will \
+    not exceed the Enhanced Cap.\n\n\
+    \"Enhanced Cap\" means three times (3x) the General Cap.\n\n\
+    \"Enhanced Claims\" means Provider's breach of Section 5.2 (Security) or either party's breach of Section 5.3 (DPA).\n\n\
+    \"General Cap\" means amounts paid or payable by Customer to Provider under this Agreement in the 12 months \
+    immediately preceding the first incident giving rise to liability.\n\n\
+    \"Uncapped Claims\" means (a) the indemnifying party's obligations under Section 17 (Indemnification), (b) \
+    either party's infringement or misappropriation of the other party's intellectual property rights, (c) any \
+    breach of Section 18 (Confidentiality), excluding breaches related to Customer Data and (d) liabilities that \
+    cannot be limited by Law.\n\n\
+    21. Trials and Betas. Provider may offer optional Trials and Betas. Notwithstanding anything else in this \
+    Agreement, Provider offers no warranty, indemnity, SLA or Support for Trials and Betas and its liability for \
+    Trials and Betas will not exceed US$1,000.";
+
+#[test]
+fn the_general_cap_is_read_through_its_definition_not_from_a_side_cap() {
+    let terms = key_terms(CLOUD_LIABILITY);
+    let cap = terms.liability_cap.expect("general cap");
+    assert_eq!((cap.basis, cap.months_of_fees, cap.amount), (CapBasis::FeesPaid, Some(12), None));
+    assert_eq!(cap.named.as_deref(), Some("General Cap"));
+    assert_eq!(cap.protects, "each party");
+}
+
+#[test]
+fn caps_for_some_claims_or_products_are_side_caps_with_their_scope() {
+    let terms = key_terms(CLOUD_LIABILITY);
+    let scopes: Vec<(&str, CapBasis)> =
+        terms.other_caps.iter().map(|c| (c.applies_to.as_deref().unwrap_or(""), c.basis)).collect();
+    assert_eq!(scopes, [("Enhanced Claims", CapBasis::Multiple), ("Trials and Betas", CapBasis::FixedAmount)]);
+    let enhanced = &terms.other_caps[0];
+    assert_eq!((enhanced.multiple, enhanced.months_of_fees), (Some(3.0), Some(12)));
+    assert_eq!(terms.other_caps[1].protects, "Provider");
+}
+
+#[test]
+fn carve_outs_are_uncapped_or_under_a_higher_cap_by_kind() {
+    let terms = key_terms(CLOUD_LIABILITY);
+    let uncapped: Vec<&str> =
+        terms.cap_carve_outs.iter().filter(|c| !c.capped).flat_map(|c| c.kinds.iter().map(String::as_str)).collect();
+    // The exception to the confidentiality carve-out (Customer Data) is not a kind of its own.
+    assert_eq!(
+        uncapped,
+        ["indemnification", "confidentiality", "intellectual property", "liability that cannot be limited by law"]
+    );
+    let higher: Vec<&str> =
+        terms.cap_carve_outs.iter().filter(|c| c.capped).flat_map(|c| c.kinds.iter().map(String::as_str)).collect();
+    assert_eq!(higher, ["data protection"]);
+}
+
+#[test]
+fn a_consequential_damages_waiver_is_no_cap() {
+    let terms = key_terms(CLOUD_LIABILITY);
+    let waiver = terms.damages_waiver.expect("waiver");
+    assert!(CLOUD_LIABILITY[waiver.start..waiver.end].contains("consequential damages"));
+    assert!(terms.other_caps.iter().chain(&terms.liability_cap).all(|cap| cap.start != waiver.start));
+}
+
+#[test]
+fn a_cap_with_its_free_and_beta_side_caps_in_one_paragraph() {
+    // GitHub's Corporate Terms: the general cap, then caps for free products and previews.
+    let text = "Limitation of Total Liability. In no event will either party's total cumulative liability under \
+                this Agreement exceed the Fees Customer has actually paid to GitHub during the 12 months preceding \
+                the claim giving rise to such liability. For products and services that are provided free of \
+                charge, GitHub's liability is limited to direct damages up to $5,000.00 USD. For Beta Previews, \
+                GitHub's liability is limited to direct damages up to $500.00 USD.\n\n\
+                Exclusions. The exclusions and limitations set forth in this Section N will not apply to liability \
+                arising out of (1) a Party's breach of its confidentiality obligations in Section P or (2) a \
+                Party's defense obligations in Section O.";
+    let terms = key_terms(text);
+    let cap = terms.liability_cap.expect("cap");
+    assert_eq!((cap.months_of_fees, cap.amount.is_none()), (Some(12), true));
+    assert_eq!(terms.other_caps.iter().map(|c| c.protects.as_str()).collect::<Vec<_>>(), ["GitHub", "GitHub"]);
+    let kinds: Vec<&str> = terms.cap_carve_outs.iter().flat_map(|c| c.kinds.iter().map(String::as_str)).collect();
+    assert_eq!(kinds, ["indemnification", "confidentiality"]);
+}
+
+#[test]
+fn an_exception_inside_the_cap_sentence_is_a_carve_out() {
+    let text = "Except for a party's indemnification obligations and its gross negligence, each party's aggregate \
+                liability shall not exceed the fees paid in the twelve (12) months before the claim.";
+    let terms = key_terms(text);
+    assert_eq!(terms.liability_cap.and_then(|c| c.months_of_fees), Some(12));
+    let kinds: Vec<&str> = terms.cap_carve_outs.iter().flat_map(|c| c.kinds.iter().map(String::as_str)).collect();
+    assert_eq!(kinds, ["indemnification", "gross negligence or wilful misconduct"]);
+}
+
+#[test]
+fn a_cap_defined_on_a_cover_page_is_named_and_its_claims_listed() {
+    // Common Paper's CSA: the amounts are variables of the cover page.
+    let text = "1. Liability Caps.\n    a. **Except as provided in Section 8.4 (Exceptions), each party's total \
+                cumulative liability for all claims arising out of or relating to this Agreement will not be more \
+                than the General Cap Amount.**\n    b. **If there are Increased Claims, each party's total \
+                cumulative liability for all Increased Claims arising out of or relating to this Agreement will \
+                not be more than the Increased Cap Amount.**\n\n4. Exceptions. The liability cap in Section 8.1(a) \
+                does not apply to any Increased Claims. Section 8.1 (Liability Caps) does not apply to any \
+                Unlimited Claims.";
+    let terms = key_terms(text);
+    let cap = terms.liability_cap.expect("cap");
+    assert_eq!((cap.basis, cap.named.as_deref()), (CapBasis::Named, Some("General Cap Amount")));
+    assert_eq!(terms.other_caps.len(), 1, "{:?}", terms.other_caps);
+    let named: Vec<(&str, bool)> =
+        terms.cap_carve_outs.iter().map(|c| (c.named.as_deref().unwrap_or(""), c.capped)).collect();
+    assert_eq!(named, [("Unlimited Claims", false)]);
+}
+
+#[test]
+fn the_liability_wording_table_loads() {
+    assert!(liability::load(liability::BUILT_IN).is_ok());
+    let upper = liability::BUILT_IN.replace("\"exceed\"", "\"Exceed\"");
+    assert!(matches!(liability::load(&upper), Err(crate::wording::WordingError::NotLowerCase { .. })));
+    let unknown = format!("{}\nextra = 1\n", liability::BUILT_IN);
+    assert!(liability::load(&unknown).is_err());
+}
