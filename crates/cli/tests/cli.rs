@@ -355,13 +355,13 @@ fn a_bad_playbook_or_side_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().expect("dir");
     let playbook = dir.path().join("mine.toml");
     let text = std::fs::read_to_string(repo("playbooks/default.toml")).expect("default playbook");
-    std::fs::write(&playbook, text.replacen("category = \"Cap on Liability\"", "category = \"Liability Cap\"", 1))
+    std::fs::write(&playbook, text.replacen("category = \"Non-Compete\"", "category = \"Non Compete\"", 1))
         .expect("write");
     let contract = repo("examples/contracts/commonpaper_CSA.md");
     let output = run(&["review", "--playbook", playbook.to_str().expect("utf8"), contract.to_str().expect("utf8")]);
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(message.contains("Liability Cap") && message.contains("cap-missing"), "{message}");
+    assert!(message.contains("Non Compete") && message.contains("\"non-compete\""), "{message}");
     let output = run(&["review", "--side", "landlord", contract.to_str().expect("utf8")]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown side"));
