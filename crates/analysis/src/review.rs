@@ -195,11 +195,29 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
     }
     row("Agreement date", terms.agreement_date.as_ref().map(|t| t.value.clone()));
     row("Effective date", terms.effective_date.as_ref().map(|t| t.value.clone()));
-    row("Expiration date", terms.expiration_date.as_ref().map(|t| t.value.clone()));
+    // A contract that renews does not end on its expiration date: that is the initial term's end.
+    let expiration = terms.expiration_date.as_ref().map(|t| match &terms.auto_renewal {
+        Some(_) if t.date().is_some() => format!("{} (end of the initial term)", t.value),
+        _ => t.value.clone(),
+    });
+    row("Expiration date", expiration);
     row("Initial term", terms.initial_term.as_ref().map(|p| p.value.clone()));
     row("Renewal term", terms.renewal_term.as_ref().map(|p| p.value.clone()));
-    row("Auto-renewal", terms.auto_renewal.as_ref().map(|_| "yes".to_owned()));
+    row(
+        "Auto-renewal",
+        terms.auto_renewal.as_ref().map(|renewal| match renewal.value.as_str() {
+            "evergreen" => "runs on after the initial term until terminated on notice".to_owned(),
+            _ => "yes".to_owned(),
+        }),
+    );
     row("Notice of non-renewal", terms.non_renewal_notice.as_ref().map(|p| p.value.clone()));
+    row(
+        "Non-renewal deadline",
+        terms.non_renewal_deadline.as_ref().map(|deadline| match &terms.renewal_term {
+            Some(every) => format!("{} (then every {})", deadline.value, every.value),
+            None => deadline.value.clone(),
+        }),
+    );
     row("Termination notice", terms.termination_notice.as_ref().map(|p| p.value.clone()));
     row("Governing law", terms.governing_law.as_ref().map(|t| t.value.clone()));
     row("Venue", terms.venue.as_ref().map(|t| t.value.clone()));

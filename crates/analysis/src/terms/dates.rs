@@ -17,6 +17,17 @@ pub(super) fn add_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> 
     date.checked_add_months(Months::new(months))
 }
 
+/// A date less a period (the inverse of [`add_period`]).
+pub(super) fn subtract_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> {
+    let in_days = ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit));
+    if in_days {
+        return date.checked_sub_days(Days::new(u64::from(period.days)));
+    }
+    let count: u32 = period.value.split(' ').next()?.parse().ok()?;
+    let months = if period.value.contains("year") { count.checked_mul(12)? } else { count };
+    date.checked_sub_months(Months::new(months))
+}
+
 pub(super) const MONTHS: [&str; 12] = [
     "january",
     "february",

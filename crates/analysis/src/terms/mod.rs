@@ -59,11 +59,16 @@ pub struct Terms {
     pub expiration_date: Option<Term>,
     pub initial_term: Option<Period>,
     pub renewal_term: Option<Period>,
-    /// Present when the contract renews itself unless a party objects; the offsets are of
-    /// the sentence that says so.
+    /// Present when the contract renews itself unless a party objects: `value` `"yes"` (it
+    /// renews for the renewal term) or `"evergreen"` (after the initial term it runs on until
+    /// a party ends it on notice); the offsets are of the sentence that says so.
     pub auto_renewal: Option<Term>,
     /// How long before the end of a term notice of non-renewal must be given.
     pub non_renewal_notice: Option<Period>,
+    /// The last day to give notice of non-renewal before the first renewal: the end of the
+    /// initial term less the notice (ISO 8601; offsets of the notice). Later deadlines follow
+    /// every renewal term ([`Terms::next_non_renewal_deadline`]).
+    pub non_renewal_deadline: Option<Term>,
     /// Notice needed to terminate (for convenience or at will).
     pub termination_notice: Option<Period>,
     pub governing_law: Option<Term>,
@@ -95,6 +100,35 @@ impl Terms {
     pub fn is_empty(&self) -> bool {
         self == &Terms::default()
     }
+
+    /// The first non-renewal deadline on or after `today`: the first one, moved on by the
+    /// renewal term until it is not past. `None` when the contract does not renew for a
+    /// stated term.
+    pub fn next_non_renewal_deadline(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        let mut deadline = self.non_renewal_deadline.as_ref()?.date()?;
+        let renewal = self.renewal_term.as_ref()?;
+        // (Bounded: a renewal term is at least a day, and dates end in year 262143.)
+        for _ in 0..10_000 {
+            if deadline >= today {
+                return Some(deadline);
+            }
+            deadline = add_period(deadline, renewal)?;
+        }
+        None
+    }
+}
+
+/// The end of the initial term less the notice of non-renewal, for a contract that renews
+/// for a stated term.
+fn first_non_renewal_deadline(
+    expiration: Option<&Term>,
+    automatic: Option<&Term>,
+    notice: Option<&Period>,
+) -> Option<Term> {
+    let (end, notice) = (expiration?.date()?, notice?);
+    automatic.filter(|renews| renews.value == "yes")?;
+    let deadline = subtract_period(end, notice)?;
+    Some(Term { value: deadline.to_string(), start: notice.start, end: notice.end })
 }
 
 pub fn key_terms(text: &str) -> Terms {
@@ -108,25 +142,29 @@ pub fn key_terms(text: &str) -> Terms {
     let renewal = renewal(text, &sentences);
     let initial_term = initial_term(text, &sentences);
     let liability = liability(text, &sentences);
+    let expiration_date = expiration_date(
+        text,
+        &dates,
+        Start { effective: effective_date.as_ref(), dated: agreement_date.as_ref() },
+        initial_term.as_ref(),
+        &sentences,
+    )
+    .filter(|end| {
+        let stated = effective_date.as_ref().filter(|date| is_stated_effective_date(text, date));
+        !ends_before_it_starts(end, stated)
+    });
+    let non_renewal_deadline =
+        first_non_renewal_deadline(expiration_date.as_ref(), renewal.automatic.as_ref(), renewal.notice.as_ref());
     Terms {
         parties: find_parties(text),
-        expiration_date: expiration_date(
-            text,
-            &dates,
-            Start { effective: effective_date.as_ref(), dated: agreement_date.as_ref() },
-            initial_term.as_ref(),
-            &sentences,
-        )
-        .filter(|end| {
-            let stated = effective_date.as_ref().filter(|date| is_stated_effective_date(text, date));
-            !ends_before_it_starts(end, stated)
-        }),
+        expiration_date,
         agreement_date,
         effective_date,
         initial_term,
         renewal_term: renewal.term,
         auto_renewal: renewal.automatic,
         non_renewal_notice: renewal.notice,
+        non_renewal_deadline,
         termination_notice: termination_notice(text, &sentences),
         governing_law: governing_law(text),
         venue: venue(text, &sentences),

@@ -9,9 +9,49 @@ pub(super) struct Renewal {
     pub(super) notice: Option<Period>,
 }
 
+/// A term that rolls on by itself ("continue from year to year", "month-to-month"): the period
+/// each roll lasts.
+const ROLLING: [(&str, &str, u32); 4] = [
+    ("year to year", "1 year", 365),
+    ("year-to-year", "1 year", 365),
+    ("month to month", "1 month", 30),
+    ("month-to-month", "1 month", 30),
+];
+
+/// A term that, once the initial term is over, lasts until a party ends it on notice.
+const INDEFINITELY: [&str; 5] = [
+    "continue indefinitely",
+    "continues indefinitely",
+    "remain in effect indefinitely",
+    "remain in force indefinitely",
+    "thereafter until terminated",
+];
+
 pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
     let mut out = Renewal { term: None, automatic: None, notice: None };
-    for s in sentences.iter().filter(|s| s.has(&["renew", "extended for", "extend for"])) {
+    let cues: Vec<&str> = ["renew", "extended for", "extend for"]
+        .into_iter()
+        .chain(ROLLING.iter().map(|(cue, _, _)| *cue))
+        .chain(INDEFINITELY)
+        .collect();
+    for s in sentences.iter().filter(|s| s.has(&cues)) {
+        // "Thereafter, it shall continue from year to year unless either party gives notice":
+        // renews each year.
+        if let Some((at, value, days)) =
+            ROLLING.iter().find_map(|(cue, value, days)| s.lower.find(cue).map(|at| (at, *value, *days)))
+        {
+            if s.has(&["unless", "until", "either party", "terminat", "notice", "thereafter"]) {
+                out.automatic = out.automatic.or(Some(Term { value: "yes".into(), start: s.start, end: s.end }));
+                let start = s.start + at;
+                out.term = out.term.take().or(Some(Period { value: value.into(), days, start, end: start + 12 }));
+            }
+        }
+        // "continues indefinitely after the Initial Term until terminated on three months'
+        // notice": no renewal term, no end; the notice is to terminate.
+        if s.has(&INDEFINITELY) && s.has(&["initial term", "thereafter", "after the expiration", "after the end"]) {
+            out.automatic = out.automatic.or(Some(Term { value: "evergreen".into(), start: s.start, end: s.end }));
+            continue;
+        }
         let automatic = s.has(&[
             "automatically renew",
             "automatically be renewed",
@@ -78,12 +118,16 @@ pub(super) fn renews_for(sentence: &Sentence, period: &Period, after: &str) -> b
     closely_after_a_cue && !a_time_after
 }
 
-/// The notice a party must give to terminate without cause.
+/// The notice a party must give to terminate without cause (or to end a term that runs on
+/// until terminated).
 pub(super) fn termination_notice(text: &str, sentences: &[Sentence]) -> Option<Period> {
     sentences
         .iter()
         .filter(|s| s.has(&["terminat"]) && s.has(&["notice"]) && !s.has(&["renew"]))
-        .filter(|s| s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason"]))
+        .filter(|s| {
+            s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason"])
+                || (s.has(&INDEFINITELY) || s.has(&["until terminated by either party", "until terminated by a party"]))
+        })
         .find_map(|s| {
             s.periods(text).into_iter().find(|p| {
                 let near = lower_window(text, p.start.saturating_sub(40), p.end + 40);

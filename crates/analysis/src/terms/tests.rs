@@ -566,3 +566,42 @@ fn the_liability_wording_table_loads() {
     let unknown = format!("{}\nextra = 1\n", liability::BUILT_IN);
     assert!(liability::load(&unknown).is_err());
 }
+
+#[test]
+fn a_term_that_continues_from_year_to_year_renews_yearly_with_its_notice() {
+    let text = "This Supply Agreement is made as of January 1, 2020.\n\n12. Term. This Agreement shall commence on \
+                the date hereof and shall continue for an initial term of three (3) years. Thereafter, it shall \
+                continue from year to year unless either party gives six (6) months' notice before the end of the \
+                then-current term.";
+    let terms = key_terms(text);
+    assert_eq!(terms.auto_renewal.map(|t| t.value).as_deref(), Some("yes"));
+    assert_eq!(terms.renewal_term.map(|p| p.value).as_deref(), Some("1 year"));
+    assert_eq!(terms.non_renewal_notice.map(|p| p.value).as_deref(), Some("6 months"));
+}
+
+#[test]
+fn a_term_that_runs_on_until_terminated_is_evergreen_with_a_termination_notice() {
+    let text =
+        "This Agreement is made as of March 1, 2021.\n\n12. Term. The Initial Term of this Agreement is two (2) \
+                years from the Effective Date. This Agreement continues indefinitely after the Initial Term until \
+                terminated by either party on three (3) months' written notice.";
+    let terms = key_terms(text);
+    assert_eq!(terms.auto_renewal.map(|t| t.value).as_deref(), Some("evergreen"));
+    assert_eq!(terms.termination_notice.map(|p| p.value).as_deref(), Some("3 months"));
+    assert_eq!((terms.renewal_term, terms.non_renewal_deadline), (None, None));
+}
+
+#[test]
+fn the_non_renewal_deadline_is_the_initial_terms_end_less_the_notice_and_moves_with_each_renewal() {
+    let text = "This Agreement is effective as of January 1, 2020. The initial term of this Agreement is three (3) \
+                years. This Agreement shall automatically renew for successive one (1) year terms unless either \
+                party gives notice of non-renewal at least sixty (60) days prior to the end of the then-current term.";
+    let terms = key_terms(text);
+    assert_eq!(terms.expiration_date.as_ref().map(|t| t.value.as_str()), Some("2023-01-01"));
+    let deadline = terms.non_renewal_deadline.as_ref().map(|t| t.value.clone());
+    assert_eq!(deadline.as_deref(), Some("2022-11-02"));
+    let day = |iso: &str| iso.parse::<chrono::NaiveDate>().ok();
+    assert_eq!(terms.next_non_renewal_deadline(day("2022-06-01").expect("date")), day("2022-11-02"));
+    assert_eq!(terms.next_non_renewal_deadline(day("2022-11-03").expect("date")), day("2023-11-02"));
+    assert_eq!(terms.next_non_renewal_deadline(day("2026-12-06").expect("date")), day("2027-11-02"));
+}

@@ -192,10 +192,8 @@ fn terms_row(review: &Review) -> TermsRow {
     let date = |term: &Option<cr_analysis::terms::Term>| term.as_ref().and_then(cr_analysis::terms::Term::date);
     let expiration_date = date(&terms.expiration_date);
     let non_renewal_notice_days = days(terms.non_renewal_notice.as_ref());
-    let non_renewal_deadline = match (expiration_date, non_renewal_notice_days) {
-        (Some(end), Some(notice)) => end.checked_sub_days(chrono::Days::new(u64::try_from(notice).unwrap_or(0))),
-        _ => None,
-    };
+    // The next deadline from the day of the analysis; the portfolio lists what is due.
+    let non_renewal_deadline = terms.next_non_renewal_deadline(chrono::Utc::now().date_naive());
     let cap = terms.liability_cap.as_ref();
     TermsRow {
         agreement_date: date(&terms.agreement_date),
