@@ -178,6 +178,8 @@ pub enum Check {
     /// Claims taken out of the cap and left uncapped that are not of the `usual` kinds
     /// (`wording/liability.toml` names the kinds).
     UncappedCarveOuts { usual: Vec<String> },
+    /// The document leaves blanks unfilled (`{…}`, `[Fill in]`, `[ ]`, `________`).
+    UnfilledPlaceholders,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -216,6 +218,7 @@ enum CheckName {
     LiabilityCapMissing,
     CapProtectsOnlyOtherParty,
     UncappedCarveOuts,
+    UnfilledPlaceholders,
 }
 
 /// A rule as written: one flat table (serde cannot refuse unknown fields of a flattened
@@ -294,6 +297,7 @@ impl RawRule {
                 }
                 Check::UncappedCarveOuts { usual }
             }
+            CheckName::UnfilledPlaceholders => Check::UnfilledPlaceholders,
         };
         Ok(Rule {
             id: self.id,
@@ -488,6 +492,23 @@ impl Playbook {
                                 cite(carve_out.start, carve_out.end),
                             ));
                         }
+                    }
+                }
+                Check::UnfilledPlaceholders => {
+                    if let Some(first) = terms.placeholders.first() {
+                        let mut shown: Vec<&str> = Vec::new();
+                        for p in &terms.placeholders {
+                            if !shown.contains(&p.value.as_str()) && shown.len() < 5 {
+                                shown.push(&p.value);
+                            }
+                        }
+                        let count = terms.placeholders.len();
+                        let more = if count >= 100 { "100 or more" } else { "" };
+                        let count = if more.is_empty() { count.to_string() } else { more.to_owned() };
+                        findings.push(found(
+                            format!("{count} blank(s) are not filled in, e.g. {}.", shown.join(", ")),
+                            cite(first.start, first.end),
+                        ));
                     }
                 }
                 Check::TerminationForConvenienceByOtherParty => {
@@ -696,5 +717,18 @@ usual = ["indemnity"]
             Playbook::from_toml(text),
             Err(PlaybookError::UnknownCarveOutKind { kind, .. }) if kind == "indemnity"
         ));
+    }
+
+    #[test]
+    fn unfilled_blanks_are_a_finding_citing_the_first() {
+        let text =
+            "This Agreement is governed by the laws of {governing_law}. Payment is due within {payment_days} days.";
+        let findings = findings_for(text, None);
+        let blank = findings.iter().find(|f| f.rule == "unfilled-placeholders").expect("unfilled-placeholders");
+        assert!(blank.detail.starts_with("2 blank(s)"), "{}", blank.detail);
+        assert_eq!(blank.citation.as_ref().map(|c| c.text.as_str()), Some("{governing_law}"));
+        assert!(!findings_for("Payment is due within 30 days.", None)
+            .iter()
+            .any(|f| f.rule == "unfilled-placeholders"));
     }
 }

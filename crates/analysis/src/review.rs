@@ -234,6 +234,9 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
         row("Other cap", Some(format!("{scope}: {}", describe_cap(cap))));
     }
     row("Damages waiver", terms.damages_waiver.as_ref().map(|w| format!("indirect and consequential, {}", w.value)));
+    if !terms.placeholders.is_empty() {
+        row("Unfilled blanks", Some(format!("{} (e.g. {})", terms.placeholders.len(), terms.placeholders[0].value)));
+    }
     row("Payment terms", terms.payment_terms.as_ref().map(|p| p.value.clone()));
     row("Non-compete", terms.non_compete.as_ref().map(|p| p.value.clone()));
     let largest = terms.amounts.iter().max_by(|a, b| a.amount.total_cmp(&b.amount));

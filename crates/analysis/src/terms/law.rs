@@ -10,7 +10,7 @@ pub(super) fn venue(text: &str, sentences: &[Sentence]) -> Option<Term> {
         {
             let Some(found) = s.lower.find(cue) else { continue };
             let from = s.start + found + cue.len();
-            if from > s.end || !text.is_char_boundary(from) {
+            if from > s.end || !text.is_char_boundary(from) || inside_brackets(text, from) {
                 continue;
             }
             let mut rest_start = from;
@@ -19,7 +19,9 @@ pub(super) fn venue(text: &str, sentences: &[Sentence]) -> Option<Term> {
                     rest_start += prefix.len();
                 }
             }
-            if let Some((start, end, name)) = jurisdiction(text, rest_start) {
+            if let Some((start, end, name)) =
+                jurisdiction(text, rest_start).filter(|(_, _, name)| !is_not_a_place(name))
+            {
                 return Some(Term { end, value: name, start });
             }
         }
@@ -60,7 +62,11 @@ pub(super) fn governing_law(text: &str) -> Option<Term> {
                 end: found.start() + 3,
             });
         }
-        let Some((start, end, name)) = named_jurisdiction(text, found.end()) else { continue };
+        let Some((start, end, name)) =
+            named_jurisdiction(text, found.end()).filter(|(_, _, name)| !is_not_a_place(name))
+        else {
+            continue;
+        };
         // "the laws of the United States of America and of the Commonwealth of Pennsylvania":
         // the state is the choice (federal law applies anyway).
         if name.eq_ignore_ascii_case("United States") || name.eq_ignore_ascii_case("United States of America") {

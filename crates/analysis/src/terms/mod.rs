@@ -13,6 +13,7 @@ mod liability;
 mod money;
 mod parties;
 mod periods;
+mod placeholders;
 mod renewal;
 mod sentences;
 mod term;
@@ -32,6 +33,7 @@ use dates::*;
 use key_dates::*;
 use law::*;
 use liability::liability;
+use placeholders::{inside_brackets, is_not_a_place, placeholder_follows, placeholders};
 use renewal::*;
 use sentences::*;
 use term::*;
@@ -93,6 +95,9 @@ pub struct Terms {
     /// review of the standard terms alone then says where those terms are instead of
     /// guessing them from clauses that do not hold them.
     pub cover_page: Option<Term>,
+    /// Blanks the form leaves unfilled (`{governing_law}`, `[Fill in state]`, `[ ]`,
+    /// `________`; not signature lines nor redactions), at most 100: `value` as written.
+    pub placeholders: Vec<Term>,
 }
 
 impl Terms {
@@ -176,6 +181,7 @@ pub fn key_terms(text: &str) -> Terms {
         non_compete: non_compete(text, &sentences),
         amounts: find_money(text, 0),
         cover_page: cover_page(text, &sentences),
+        placeholders: placeholders(text),
     }
 }
 

@@ -64,7 +64,12 @@ pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
             "unless either party",
             "unless a party",
         ]);
-        if automatic && out.automatic.is_none() {
+        // "Auto-renewal {auto_renewal_display}": a form's label, not a renewal.
+        let a_blank_label = ["auto-renew", "automatic renewal"]
+            .iter()
+            .filter_map(|cue| s.lower.find(cue).map(|at| s.start + at + cue.len()))
+            .any(|after| placeholder_follows(text, after, 30));
+        if automatic && !a_blank_label && out.automatic.is_none() {
             out.automatic = Some(Term { value: "yes".into(), start: s.start, end: s.end });
         }
         for p in s.periods(text) {

@@ -605,3 +605,56 @@ fn the_non_renewal_deadline_is_the_initial_terms_end_less_the_notice_and_moves_w
     assert_eq!(terms.next_non_renewal_deadline(day("2022-11-03").expect("date")), day("2023-11-02"));
     assert_eq!(terms.next_non_renewal_deadline(day("2026-12-06").expect("date")), day("2027-11-02"));
 }
+
+#[test]
+fn a_cover_page_variable_is_no_governing_law_nor_venue() {
+    for text in [
+        "9. Governing Law and Jurisdiction. This MNDA and all matters relating hereto are governed by, and construed \
+         in accordance with, the laws of the State of Governing Law, without regard to the conflict of laws provisions.",
+        "In Clause 17 (Option 1), the EEA SCCs will be governed by the laws of Governing Member State; disputes will \
+         be resolved in the courts of the Governing Member State.",
+    ] {
+        let terms = key_terms(text);
+        assert_eq!((terms.governing_law, terms.venue), (None, None), "{text}");
+    }
+}
+
+#[test]
+fn blanks_are_placeholders_and_never_values() {
+    let text = "Governing Law: [Fill in state]\nJurisdiction: [Fill in city or county and state, i.e. \u{201c}courts \
+                located in New Castle, DE\u{201d}]\nAuto-renewal\t{auto_renewal_display}\n\
+                The Framework Terms dated {effective_date} between {provider_name} and {customer_name}.\n\
+                This Agreement is made this ____ day of ________ by the parties.";
+    let terms = key_terms(text);
+    let values: Vec<&str> = terms.placeholders.iter().map(|p| p.value.as_str()).collect();
+    assert_eq!(
+        values,
+        [
+            "[Fill in state]",
+            "[Fill in city or county and state, i.e. \u{201c}courts located in New Castle, DE\u{201d}]",
+            "{auto_renewal_display}",
+            "{effective_date}",
+            "{provider_name}",
+            "{customer_name}",
+            "____",
+            "________",
+        ]
+    );
+    assert_eq!((terms.governing_law, terms.venue, terms.auto_renewal), (None, None, None));
+}
+
+#[test]
+fn signature_lines_redactions_links_and_ticked_boxes_are_not_placeholders() {
+    let text = "The fee is [***] per unit, as the [price list](https://example.com) says.\n\
+                [SIGNATURE PAGE FOLLOWS]\n[x] one year [ ] until terminated\n\
+                IN WITNESS WHEREOF the parties sign.\nBy: ______________\nTitle: __________\n\
+                ______________________\nThe undersigned confirms the delivery of ______ units on ________.";
+    assert_eq!(key_terms(text).placeholders, []);
+}
+
+#[test]
+fn the_placeholder_wording_table_loads() {
+    assert!(placeholders::load(placeholders::BUILT_IN).is_ok());
+    let empty = placeholders::BUILT_IN.replacen("bracket_openers = [", "bracket_openers = [] #", 1);
+    assert!(placeholders::load(&empty).is_err());
+}
