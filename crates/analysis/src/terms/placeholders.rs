@@ -99,7 +99,7 @@ pub(super) fn placeholders(text: &str) -> Vec<Term> {
 fn on_a_signature_line(text: &str, at: usize) -> bool {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let before = text[line_start..at].trim().trim_end_matches(':').trim().to_lowercase();
-    before.is_empty() || wording().signature_labels.iter().any(|label| *label == before)
+    before.is_empty() || wording().signature_labels.contains(&before)
 }
 
 /// A blank inside running text ("made this ____ day of", "a fee of $_____ per unit"), not one
@@ -119,7 +119,7 @@ fn in_running_text(text: &str, at: usize) -> bool {
 pub(super) fn is_not_a_place(name: &str) -> bool {
     name.split_whitespace().any(|word| {
         let word = word.to_lowercase();
-        wording().not_a_place.iter().any(|w| *w == word)
+        wording().not_a_place.contains(&word)
     })
 }
 
