@@ -54,6 +54,8 @@ pub enum PlaybookError {
          categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
     )]
     UnknownCategory { rule: String, category: String },
+    #[error("invalid playbook: rule {rule:?} sets `{field}`, which only a `forbidden` check reads")]
+    FieldNotForCheck { rule: String, field: &'static str },
     #[error("invalid playbook: rule {rule:?} names the carve-out kind {kind:?}; the kinds are: {known}")]
     UnknownCarveOutKind { rule: String, kind: String, known: String },
 }
@@ -149,14 +151,37 @@ impl PeriodTerm {
     }
 }
 
+/// Wording that decides whether a clause of a category is what a rule is about.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClauseWording {
+    pub not_when: Vec<String>,
+    pub must_contain: Option<String>,
+    pub ignoring: Vec<String>,
+}
+
+impl ClauseWording {
+    fn holds(&self, clause: &str) -> bool {
+        let lower = clause.to_lowercase();
+        if self.not_when.iter().any(|phrase| lower.contains(phrase.as_str())) {
+            return false;
+        }
+        let Some(cue) = &self.must_contain else { return true };
+        let rest = self.ignoring.iter().fold(lower, |text, phrase| text.replace(phrase.as_str(), " "));
+        rest.contains(cue.as_str())
+    }
+}
+
 /// What a rule checks.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "check", rename_all = "snake_case")]
 pub enum Check {
     /// A clause of this CUAD category must be present.
     Required { category: String },
-    /// A clause of this CUAD category must not be present.
-    Forbidden { category: String },
+    /// A clause of this CUAD category must not be present. A clause does not count when it
+    /// has one of `not_when` ("without consent" in a change-of-control clause that frees a
+    /// party from consent), nor when `must_contain` is set and the clause has it only inside
+    /// the `ignoring` phrases ("exclusiv" only in "non-exclusive").
+    Forbidden { category: String, wording: ClauseWording },
     /// The liability cap, in months of fees, must be at least `months`. A cap stated only as
     /// an amount is not judged (the fees are not known).
     CapBelowMonthsOfFees { months: u32 },
@@ -240,6 +265,11 @@ struct RawRule {
     days: Option<u32>,
     allowed: Option<Vec<String>>,
     usual: Option<Vec<String>>,
+    #[serde(default)]
+    not_when: Vec<String>,
+    must_contain: Option<String>,
+    #[serde(default)]
+    ignoring: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -264,9 +294,29 @@ impl RawRule {
                 Err(PlaybookError::UnknownCategory { rule: id.clone(), category })
             }
         };
+        if !matches!(self.check, CheckName::Forbidden) {
+            let set = [
+                ("not_when", !self.not_when.is_empty()),
+                ("must_contain", self.must_contain.is_some()),
+                ("ignoring", !self.ignoring.is_empty()),
+            ];
+            if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
+                return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field });
+            }
+        }
         let check = match self.check {
             CheckName::Required => Check::Required { category: category()? },
-            CheckName::Forbidden => Check::Forbidden { category: category()? },
+            CheckName::Forbidden => {
+                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
+                Check::Forbidden {
+                    category: category()?,
+                    wording: ClauseWording {
+                        not_when: lower(&self.not_when),
+                        must_contain: self.must_contain.as_ref().map(|cue| cue.to_lowercase()),
+                        ignoring: lower(&self.ignoring),
+                    },
+                }
+            }
             CheckName::CapBelowMonthsOfFees => {
                 Check::CapBelowMonthsOfFees { months: self.months.ok_or_else(|| need("months"))? }
             }
@@ -390,8 +440,10 @@ impl Playbook {
                         findings.push(found(format!("No {category} clause was found."), None));
                     }
                 }
-                Check::Forbidden { category } => {
-                    if let Some(c) = clauses.iter().find(|c| c.category == category) {
+                Check::Forbidden { category, wording } => {
+                    if let Some(c) =
+                        clauses.iter().find(|c| c.category == category && wording.holds(&text[c.start..c.end]))
+                    {
                         let article = if category.starts_with(['A', 'E', 'I', 'O', 'U']) { "An" } else { "A" };
                         findings.push(found(format!("{article} {category} clause was found."), cite(c.start, c.end)));
                     }
@@ -730,5 +782,44 @@ usual = ["indemnity"]
         assert!(!findings_for("Payment is due within 30 days.", None)
             .iter()
             .any(|f| f.rule == "unfilled-placeholders"));
+    }
+
+    fn forbidden_finding(rule: &str, category: &'static str, text: &str, side: Side) -> bool {
+        let playbook = Playbook::built_in("default").expect("default");
+        let clauses = [FoundClause { category, start: 0, end: text.len() }];
+        playbook.check(text, &clauses, &Terms::default(), Some(side)).iter().any(|f| f.rule == rule)
+    }
+
+    #[test]
+    fn a_non_exclusive_grant_is_no_exclusivity() {
+        let grant = "Licensor grants Licensee a non-exclusive, non-transferable license to use the Software.";
+        assert!(!forbidden_finding("exclusivity", "Exclusivity", grant, Side::Customer));
+        let exclusive = "Distributor shall be the exclusive distributor of the Products in the Territory.";
+        assert!(forbidden_finding("exclusivity", "Exclusivity", exclusive, Side::Customer));
+    }
+
+    #[test]
+    fn a_clause_freeing_a_party_from_consent_on_a_change_of_control_gives_no_rights() {
+        let freeing = "Either party may assign this Agreement without the consent of the other party in connection \
+                       with a merger, acquisition or change of control.";
+        assert!(!forbidden_finding("change-of-control", "Change of Control", freeing, Side::Vendor));
+        let giving = "Customer may terminate this Agreement upon a change of control of Vendor.";
+        assert!(forbidden_finding("change-of-control", "Change of Control", giving, Side::Vendor));
+    }
+
+    #[test]
+    fn clause_wording_on_a_check_that_ignores_it_is_refused() {
+        let text = r#"name = "x"
+[[rule]]
+id = "a"
+title = "t"
+severity = "low"
+rationale = "r"
+fallback = "f"
+check = "required"
+category = "Exclusivity"
+not_when = ["non-exclusive"]
+"#;
+        assert!(matches!(Playbook::from_toml(text), Err(PlaybookError::FieldNotForCheck { field: "not_when", .. })));
     }
 }
