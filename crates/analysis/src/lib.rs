@@ -7,6 +7,7 @@
 //! (risks), and [`review`](mod@review), which runs them all.
 
 pub mod classify;
+pub mod doctype;
 pub mod eval;
 pub mod extract;
 mod fnv;

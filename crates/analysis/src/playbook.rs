@@ -151,6 +151,14 @@ impl PeriodTerm {
     }
 }
 
+impl Check {
+    /// Whether the check reports a clause as missing (skipped for documents that leave
+    /// clauses to another agreement: an amendment, an order form).
+    pub fn reports_a_missing_clause(&self) -> bool {
+        matches!(self, Check::Required { .. } | Check::LiabilityCapMissing)
+    }
+}
+
 /// Wording that decides whether a clause of a category is what a rule is about.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClauseWording {
@@ -407,6 +415,11 @@ impl Playbook {
             rules.push(rule.into_rule()?);
         }
         Ok(Playbook { name: raw.name, description: raw.description, rules })
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
     }
 
     /// A built-in playbook by name.

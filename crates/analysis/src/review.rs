@@ -63,6 +63,8 @@ pub struct Summary {
 pub struct Review {
     pub schema_version: u32,
     pub format: Format,
+    /// What kind of document this is, from its title.
+    pub document_type: crate::doctype::DocumentType,
     pub clauses: Vec<Clause>,
     /// Title, recitals, sections, defined terms and their uses, signature blocks, exhibits.
     pub structure: crate::structure::Structure,
@@ -143,7 +145,12 @@ pub fn review_with_progress(
     let found: Vec<FoundClause> =
         clauses.iter().map(|c| FoundClause { category: c.category, start: c.start, end: c.end }).collect();
     progress(Stage::CheckingPlaybook);
+    let document_type = crate::doctype::document_type(text, &structure);
     let mut risks = playbook.check(text, &found, &terms, side);
+    // An amendment or an order form leaves most clauses to the agreement it belongs to.
+    if !document_type.missing_clause_rules {
+        risks.retain(|risk| !playbook.rule(&risk.rule).is_some_and(|rule| rule.check.reports_a_missing_clause()));
+    }
     for risk in &mut risks {
         if let Some(citation) = &mut risk.citation {
             citation.page = extracted.page_of(citation.start);
@@ -154,6 +161,7 @@ pub fn review_with_progress(
     Review {
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
+        document_type,
         clauses,
         structure,
         terms,
@@ -294,16 +302,11 @@ pub fn resolve_playbook(name: &str, text: &str) -> Option<Playbook> {
     Playbook::built_in(name)
 }
 
-/// The built-in playbook suited to the document: the NDA playbook when its opening calls it
-/// a non-disclosure or confidentiality agreement, else the default.
+/// The built-in playbook suited to the document's kind (`wording/document_types.toml`): the
+/// NDA playbook for a non-disclosure agreement, else the default.
 pub fn suggested_playbook(text: &str) -> &'static str {
-    let opening = text[..crate::floor_boundary(text, 1500)].to_ascii_lowercase();
-    let nda = ["non-disclosure", "nondisclosure", "confidentiality agreement", "mutual nda", "confidential disclosure"];
-    if nda.iter().any(|cue| opening.contains(cue)) {
-        "nda"
-    } else {
-        "default"
-    }
+    let kind = crate::doctype::document_type(text, &crate::structure::structure(text));
+    crate::playbook::BUILT_IN.iter().map(|(name, _)| *name).find(|name| *name == kind.playbook).unwrap_or("default")
 }
 
 #[cfg(test)]
@@ -325,6 +328,25 @@ mod tests {
         assert!(review.summary.key_terms.iter().any(|r| r.term == "Governing law" && r.value == "Cayman Islands"));
         assert_eq!(review.summary.recommendations.len(), review.risks.len());
         assert!(review.summary.top_risks[0].starts_with("high: "));
+    }
+
+    #[test]
+    fn an_amendment_is_not_told_of_the_clauses_its_agreement_holds() {
+        let text = "FIRST AMENDMENT TO SUPPLY AGREEMENT\n\nThis First Amendment amends the Supply Agreement dated \
+                    May 1, 2019 between Acme Inc. and Beta LLC. Section 4 is replaced by: \"Prices are fixed.\"\n";
+        let extracted = crate::extract(text.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let model = Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = Playbook::built_in("default").expect("playbook");
+        let review = review(&extracted, &model, &playbook, Some(Side::Customer));
+        assert_eq!(review.document_type.id, "amendment");
+        let missing: Vec<&str> =
+            review.risks.iter().filter(|r| r.citation.is_none()).map(|r| r.rule.as_str()).collect();
+        assert_eq!(missing, Vec::<&str>::new());
+        // The same text as a full agreement is told of them.
+        let agreement = text.replace("FIRST AMENDMENT TO SUPPLY AGREEMENT", "SUPPLY AGREEMENT");
+        let extracted = crate::extract(agreement.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let review = super::review(&extracted, &model, &playbook, Some(Side::Customer));
+        assert!(review.risks.iter().any(|r| r.rule == "cap-missing"));
     }
 
     /// Every stage slices text by byte offsets; multi-byte characters at every possible
