@@ -54,7 +54,7 @@ pub enum PlaybookError {
          categories (spelled as in category_descriptions.csv, e.g. \"Cap on Liability\")"
     )]
     UnknownCategory { rule: String, category: String },
-    #[error("invalid playbook: rule {rule:?} sets `{field}`, which only a `forbidden` check reads")]
+    #[error("invalid playbook: rule {rule:?} sets `{field}`, which its check does not read")]
     FieldNotForCheck { rule: String, field: &'static str },
     #[error("invalid playbook: rule {rule:?} names the carve-out kind {kind:?}; the kinds are: {known}")]
     UnknownCarveOutKind { rule: String, kind: String, known: String },
@@ -213,6 +213,23 @@ pub enum Check {
     UncappedCarveOuts { usual: Vec<String> },
     /// The document leaves blanks unfilled (`{…}`, `[Fill in]`, `[ ]`, `________`).
     UnfilledPlaceholders,
+    /// A sentence with one of `any` (and, when set, one of `also`), whose actor — the party
+    /// named just before the cue — is `actor`: "may amend this Agreement at any time",
+    /// "hereby assigns … all right, title and interest".
+    Wording { any: Vec<String>, also: Vec<String>, actor: Actor },
+}
+
+/// Whose act a wording rule is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// Whoever it is.
+    #[default]
+    Any,
+    /// The other side (with no side chosen: one party alone, not each party).
+    OtherParty,
+    /// The reader's side or each party (with no side chosen: anyone).
+    OwnParty,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -252,6 +269,7 @@ enum CheckName {
     CapProtectsOnlyOtherParty,
     UncappedCarveOuts,
     UnfilledPlaceholders,
+    Wording,
 }
 
 /// A rule as written: one flat table (serde cannot refuse unknown fields of a flattened
@@ -278,6 +296,11 @@ struct RawRule {
     must_contain: Option<String>,
     #[serde(default)]
     ignoring: Vec<String>,
+    any: Option<Vec<String>>,
+    #[serde(default)]
+    also: Vec<String>,
+    #[serde(default)]
+    actor: Actor,
 }
 
 #[derive(Deserialize)]
@@ -302,6 +325,13 @@ impl RawRule {
                 Err(PlaybookError::UnknownCategory { rule: id.clone(), category })
             }
         };
+        if !matches!(self.check, CheckName::Wording) {
+            let set =
+                [("any", self.any.is_some()), ("also", !self.also.is_empty()), ("actor", self.actor != Actor::Any)];
+            if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
+                return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field });
+            }
+        }
         if !matches!(self.check, CheckName::Forbidden) {
             let set = [
                 ("not_when", !self.not_when.is_empty()),
@@ -356,6 +386,11 @@ impl RawRule {
                 Check::UncappedCarveOuts { usual }
             }
             CheckName::UnfilledPlaceholders => Check::UnfilledPlaceholders,
+            CheckName::Wording => {
+                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
+                let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
+                Check::Wording { any: lower(any), also: lower(&self.also), actor: self.actor }
+            }
         };
         Ok(Rule {
             id: self.id,
@@ -576,6 +611,15 @@ impl Playbook {
                         ));
                     }
                 }
+                Check::Wording { any, also, actor } => {
+                    if let Some((start, end, holder)) = wording_match(text, any, also, *actor, terms, side) {
+                        let detail = match holder {
+                            Some(holder) => format!("{holder}: \"{}\"", quote_words(&text[start..end])),
+                            None => format!("\"{}\"", quote_words(&text[start..end])),
+                        };
+                        findings.push(found(detail, cite(start, end)));
+                    }
+                }
                 Check::TerminationForConvenienceByOtherParty => {
                     for c in clauses.iter().filter(|c| c.category == "Termination for Convenience") {
                         if let Some(holder) = unilateral_terminator(&text[c.start..c.end], terms, side) {
@@ -639,6 +683,106 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
         }
     }
     None
+}
+
+/// The first sentence with a cue of `any` (and of `also`, when given) whose actor is `actor`:
+/// its offsets and the actor's name when one is named.
+fn wording_match(
+    text: &str,
+    any: &[String],
+    also: &[String],
+    actor: Actor,
+    terms: &Terms,
+    side: Option<Side>,
+) -> Option<(usize, usize, Option<String>)> {
+    for segment in crate::segment::segments(text) {
+        let lower = text[segment.start..segment.end].to_lowercase();
+        if lower.len() != segment.end - segment.start {
+            continue; // (offsets of a lower-cased text must stay those of the text)
+        }
+        let Some(at) = any.iter().filter_map(|cue| lower.find(cue.as_str())).min() else { continue };
+        if !also.is_empty() && !also.iter().any(|cue| lower.contains(cue.as_str())) {
+            continue;
+        }
+        let holder = actor_before(&lower, at, terms);
+        let applies = match (actor, side, &holder) {
+            (Actor::Any, _, _) => true,
+            (Actor::OtherParty, _, Holder::Each) => false,
+            (Actor::OtherParty, Some(side), Holder::Named(_, role)) => *role == Some(side.other()),
+            (Actor::OtherParty, Some(_), Holder::Unnamed) => false,
+            (Actor::OtherParty, None, holder) => matches!(holder, Holder::Named(..)),
+            (Actor::OwnParty, None, _) | (Actor::OwnParty, _, Holder::Each | Holder::Unnamed) => true,
+            (Actor::OwnParty, Some(side), Holder::Named(_, role)) => role.is_none_or(|role| role == side),
+        };
+        if applies {
+            let name = match holder {
+                Holder::Named(name, _) => Some(name),
+                Holder::Each => Some("Each party".to_owned()),
+                Holder::Unnamed => None,
+            };
+            return Some((segment.start, segment.end, name));
+        }
+    }
+    None
+}
+
+/// Who a sentence says acts, from the words just before the act.
+enum Holder {
+    Each,
+    Named(String, Option<Side>),
+    Unnamed,
+}
+
+fn actor_before(lower: &str, at: usize, terms: &Terms) -> Holder {
+    // The subject is before the last modal ahead of the cue ("Vendor may use Customer Data to
+    // train": Vendor, not the Customer of "Customer Data").
+    let modal = [" may ", " shall ", " will ", " reserves", " hereby", " agrees", " has the right", " can "]
+        .iter()
+        .filter_map(|m| lower[..at].rfind(m))
+        .max();
+    let at = match modal {
+        Some(m) if m < at => m + 1,
+        _ => at,
+    };
+    let before = &lower[crate::floor_boundary(lower, at.saturating_sub(80))..at];
+    let mutual = ["either party", "each party", "both parties", "any party", "either of the parties", "the parties"];
+    let mut holder: Option<(usize, String, Option<Side>)> = None;
+    let mut consider = |word: &str, name: String, role: Option<Side>| {
+        if let Some(pos) = before.rfind(word) {
+            if holder.as_ref().is_none_or(|(p, _, _)| pos > *p) {
+                holder = Some((pos, name, role));
+            }
+        }
+    };
+    for (role, words) in ROLE_WORDS {
+        for word in words {
+            consider(word, capitalise(word), Some(role));
+        }
+    }
+    for party in &terms.parties {
+        if let Some(short) = &party.short_name {
+            let role = side_of_name(short, terms);
+            consider(&short.to_lowercase(), short.clone(), role);
+        }
+    }
+    let mutual_at = mutual.iter().filter_map(|m| before.rfind(m)).max();
+    match (holder, mutual_at) {
+        (Some((pos, _, _)), Some(m)) if m >= pos => Holder::Each,
+        (Some((_, name, role)), _) => Holder::Named(name, role),
+        (None, Some(_)) => Holder::Each,
+        (None, None) => Holder::Unnamed,
+    }
+}
+
+/// A quote cut to about 160 bytes at a word.
+fn quote_words(text: &str) -> String {
+    let text = text.trim();
+    if text.len() <= 160 {
+        return text.to_owned();
+    }
+    let cut = crate::floor_boundary(text, 160);
+    let cut = text[..cut].rfind(' ').unwrap_or(cut);
+    format!("{}…", &text[..cut])
 }
 
 /// The side a party named by a role word ("Provider") or by its short name plays.
@@ -834,5 +978,62 @@ category = "Exclusivity"
 not_when = ["non-exclusive"]
 "#;
         assert!(matches!(Playbook::from_toml(text), Err(PlaybookError::FieldNotForCheck { field: "not_when", .. })));
+    }
+
+    fn rules_fired(playbook: &str, text: &str, side: Option<Side>) -> Vec<String> {
+        let playbook = Playbook::built_in(playbook).expect("playbook");
+        let terms = crate::terms::key_terms(text);
+        playbook.check(text, &[], &terms, side).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn a_right_of_the_vendor_to_amend_the_terms_alone_is_raised_for_the_customer_only() {
+        let text = "Provider may amend these Terms at any time by posting the amended Terms on its website.";
+        assert!(rules_fired("default", text, Some(Side::Customer)).contains(&"unilateral-amendment".to_owned()));
+        assert!(!rules_fired("default", text, Some(Side::Vendor)).contains(&"unilateral-amendment".to_owned()));
+        let mutual = "Either party may amend this Agreement only by a writing signed by both parties.";
+        assert!(!rules_fired("default", mutual, Some(Side::Customer)).contains(&"unilateral-amendment".to_owned()));
+    }
+
+    #[test]
+    fn price_changes_suspension_and_data_use_by_the_vendor_are_raised_for_the_customer() {
+        let text = "Vendor may increase the fees on thirty (30) days' notice.\n\
+                    Vendor may suspend Customer's access to the Service at any time.\n\
+                    Vendor may use Customer Data to train and improve its machine learning models.";
+        let fired = rules_fired("default", text, Some(Side::Customer));
+        for rule in ["unilateral-price-change", "suspension", "customer-data-use"] {
+            assert!(fired.contains(&rule.to_owned()), "{rule} missing from {fired:?}");
+        }
+    }
+
+    #[test]
+    fn a_release_of_claims_in_an_amendment_is_raised() {
+        let text = "In consideration of the foregoing, Customer hereby releases and forever discharges Vendor from \
+                    any and all claims arising under the Agreement before the date of this Amendment.";
+        assert!(rules_fired("default", text, Some(Side::Customer)).contains(&"release-of-claims".to_owned()));
+        // The party released is not the one giving up claims.
+        assert!(!rules_fired("default", text, Some(Side::Vendor)).contains(&"release-of-claims".to_owned()));
+    }
+
+    #[test]
+    fn an_nda_assignment_of_all_right_title_and_interest_is_raised_for_the_recipient() {
+        let text = "Recipient hereby assigns to Discloser all right, title and interest in any Feedback.";
+        assert!(rules_fired("nda", text, Some(Side::Receiving)).contains(&"ip-assignment-wording".to_owned()));
+        assert!(!rules_fired("nda", text, Some(Side::Disclosing)).contains(&"ip-assignment-wording".to_owned()));
+    }
+
+    #[test]
+    fn wording_fields_on_another_check_are_refused() {
+        let text = r#"name = "x"
+[[rule]]
+id = "a"
+title = "t"
+severity = "low"
+rationale = "r"
+fallback = "f"
+check = "auto_renewal"
+any = ["renew"]
+"#;
+        assert!(matches!(Playbook::from_toml(text), Err(PlaybookError::FieldNotForCheck { field: "any", .. })));
     }
 }

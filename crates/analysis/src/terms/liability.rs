@@ -93,6 +93,8 @@ pub(crate) struct Wording {
 struct CarveOutKind {
     kind: String,
     cues: Vec<String>,
+    #[serde(default)]
+    supersedes: Vec<String>,
 }
 
 const TABLE: &str = "liability";
@@ -337,7 +339,9 @@ fn without_exceptions(lower: &str) -> String {
 
 /// The kinds of claims the words name.
 fn kinds_of(lower: &str) -> Vec<String> {
-    wording().carve_out.iter().filter(|k| has_any(lower, &k.cues)).map(|k| k.kind.clone()).collect()
+    let named: Vec<&CarveOutKind> = wording().carve_out.iter().filter(|k| has_any(lower, &k.cues)).collect();
+    let superseded: Vec<&String> = named.iter().flat_map(|k| &k.supersedes).collect();
+    named.iter().filter(|k| !superseded.contains(&&k.kind)).map(|k| k.kind.clone()).collect()
 }
 
 /// Defined names of classes of claims in a sentence ("Enhanced Claims", "Uncapped Claims").
