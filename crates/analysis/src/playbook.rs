@@ -410,7 +410,23 @@ pub struct Citation {
     pub start: usize,
     pub end: usize,
     pub page: Option<u32>,
+    /// The section it is in, as a lawyer cites it ("§ 8.1 Liability Caps"), when the
+    /// document is numbered.
+    pub section: Option<String>,
     pub text: String,
+}
+
+impl Citation {
+    /// Where it is, in words: "§ 8.1 Liability Caps, p. 4"; the byte range only when the
+    /// document has neither sections nor pages.
+    pub fn place(&self) -> String {
+        match (&self.section, self.page) {
+            (Some(section), Some(page)) => format!("{section}, p. {page}"),
+            (Some(section), None) => section.clone(),
+            (None, Some(page)) => format!("p. {page}"),
+            (None, None) => format!("bytes {}..{}", self.start, self.end),
+        }
+    }
 }
 
 /// A rule the contract breaks.
@@ -471,8 +487,9 @@ impl Playbook {
                     continue;
                 }
             }
-            let cite =
-                |start: usize, end: usize| Some(Citation { start, end, page: None, text: text[start..end].to_owned() });
+            let cite = |start: usize, end: usize| {
+                Some(Citation { start, end, page: None, section: None, text: text[start..end].to_owned() })
+            };
             let found = |detail: String, citation: Option<Citation>| Finding {
                 rule: rule.id.clone(),
                 severity: rule.severity,

@@ -154,6 +154,7 @@ pub fn review_with_progress(
     for risk in &mut risks {
         if let Some(citation) = &mut risk.citation {
             citation.page = extracted.page_of(citation.start);
+            citation.section = structure.section_label(text, citation.start);
             citation.text = extracted.quote(citation.start, citation.end);
         }
     }
@@ -328,6 +329,22 @@ mod tests {
         assert!(review.summary.key_terms.iter().any(|r| r.term == "Governing law" && r.value == "Cayman Islands"));
         assert_eq!(review.summary.recommendations.len(), review.risks.len());
         assert!(review.summary.top_risks[0].starts_with("high: "));
+    }
+
+    #[test]
+    fn findings_cite_the_section_and_reports_show_it_not_bytes() {
+        let text = "SUPPLY AGREEMENT\n\n14. MISCELLANEOUS\n\n14.2 Governing Law. This Agreement is governed by the \
+                    laws of the Cayman Islands.\n";
+        let extracted = crate::extract(text.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let model = Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = Playbook::built_in("default").expect("playbook");
+        let review = review(&extracted, &model, &playbook, Some(Side::Customer));
+        let law = review.risks.iter().find(|r| r.rule == "governing-law").expect("law finding");
+        let citation = law.citation.as_ref().expect("citation");
+        assert_eq!(citation.section.as_deref(), Some("§ 14.2 Governing Law"));
+        let terminal = crate::report::terminal(&review, "a.txt", text.len(), &crate::report::Style::plain());
+        assert!(terminal.contains("[§ 14.2 Governing Law]"), "{terminal}");
+        assert!(!terminal.contains("[bytes "), "{terminal}");
     }
 
     #[test]

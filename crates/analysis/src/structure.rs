@@ -53,6 +53,47 @@ pub struct Structure {
 }
 
 /// Lines with their offsets (trimmed).
+impl Structure {
+    /// The section a place in the text is in, as a lawyer cites it: "§ 8.1 Liability Caps",
+    /// "§ 12.3 Governing Law" (a Markdown list item numbered 3 under section 12),
+    /// "§ 5.1(a) Term" (a lettered item takes its section's heading). `None` before the first
+    /// section.
+    pub fn section_label(&self, text: &str, at: usize) -> Option<String> {
+        // (indent, full number, heading) of the open sections, outermost first.
+        let mut open: Vec<(usize, String, Option<String>)> = Vec::new();
+        for section in self.sections.iter().take_while(|s| s.start <= at) {
+            let indent = indent_of(text, section.start);
+            let number = section.number.trim_matches(|c: char| matches!(c, '(' | ')' | '.')).to_owned();
+            let numeric = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
+            let item = !numeric && number.len() <= 4 && number.chars().all(|c| c.is_ascii_lowercase());
+            while open.last().is_some_and(|(i, parent, _)| {
+                let parent_numeric = parent.chars().next().is_some_and(|c| c.is_ascii_digit());
+                *i > indent || (*i == indent && !(item && parent_numeric))
+            }) {
+                open.pop();
+            }
+            let full = match open.last() {
+                Some((_, parent, _)) if numeric && !number.contains('.') => format!("{parent}.{number}"),
+                Some((_, parent, _)) if item => format!("{parent}({number})"),
+                _ => number,
+            };
+            open.push((indent, full, section.heading.clone()));
+        }
+        let (_, number, _) = open.last()?;
+        let heading = open.iter().rev().find_map(|(_, _, heading)| heading.clone());
+        Some(match heading {
+            Some(heading) => format!("§ {number} {}", heading.trim_end_matches('.')),
+            None => format!("§ {number}"),
+        })
+    }
+}
+
+/// Spaces before the first character of the line `at` is on.
+fn indent_of(text: &str, at: usize) -> usize {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..].len() - text[line_start..].trim_start_matches([' ', '\t']).len()
+}
+
 fn lines(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut offset = 0;
@@ -500,5 +541,23 @@ mod tests {
         assert_eq!(terms, ["Cover Page", "NDA"]);
         let cover_page = &s.definitions[0];
         assert_eq!(cover_page.uses.len(), 1, "{cover_page:?}");
+    }
+
+    #[test]
+    fn a_place_is_cited_by_its_full_section_number_and_heading() {
+        // Markdown as Common Paper writes it: section 12's items are numbered 1, 2, 3 under it.
+        let text = "12. General Terms\n    1. Entire Agreement. This is all.\n    2. Notices. Write.\n    \
+                    3. Governing Law and Chosen Courts. The Governing Law governs.\n\n\
+                    5.1 Initial Term. It lasts a year.\n(a) Renewal. Either party may renew.\n";
+        let s = structure(text);
+        let at = |needle: &str| text.find(needle).expect("needle");
+        assert_eq!(
+            s.section_label(text, at("The Governing Law governs")).as_deref(),
+            Some("§ 12.3 Governing Law and Chosen Courts")
+        );
+        assert_eq!(s.section_label(text, at("It lasts")).as_deref(), Some("§ 5.1 Initial Term"));
+        assert_eq!(s.section_label(text, at("Either party may renew")).as_deref(), Some("§ 5.1(a) Renewal"));
+        assert_eq!(s.section_label(text, 0).as_deref(), Some("§ 12 General Terms"));
+        assert_eq!(structure("No numbers here.").section_label("No numbers here.", 3), None);
     }
 }

@@ -22,6 +22,11 @@ impl Style {
         Style { on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
     }
 
+    /// No colours (files, tests).
+    pub fn plain() -> Style {
+        Style { on: false }
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
         if self.on {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -57,6 +62,22 @@ fn by_category(review: &Review) -> Vec<(&'static str, Vec<&Clause>)> {
         }
     }
     groups.sort_by_key(|(c, _)| CATEGORIES.iter().position(|x| x == c));
+    groups
+}
+
+/// The clauses by paragraph: each cited paragraph once, with every category it was found
+/// under (most confident first), in the order of the text.
+pub fn by_paragraph(review: &Review) -> Vec<(&Clause, Vec<&Clause>)> {
+    let mut groups: Vec<(&Clause, Vec<&Clause>)> = Vec::new();
+    for clause in &review.clauses {
+        match groups.iter_mut().find(|(first, _)| first.start == clause.start && first.end == clause.end) {
+            Some((_, list)) => list.push(clause),
+            None => groups.push((clause, vec![clause])),
+        }
+    }
+    for (_, list) in &mut groups {
+        list.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    }
     groups
 }
 
@@ -140,13 +161,7 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
             let _ = writeln!(
                 out,
                 "         {}",
-                style.dim(&format!(
-                    "[{}..{}{}] {}",
-                    citation.start,
-                    citation.end,
-                    page(citation.page),
-                    excerpt(&citation.text, 100)
-                ))
+                style.dim(&format!("[{}] {}", citation.place(), excerpt(&citation.text, 100)))
             );
         }
         let _ = writeln!(out, "         {} {}", style.dim("propose:"), excerpt(&risk.fallback, 160));
@@ -222,14 +237,7 @@ pub fn markdown(review: &Review, title: &str) -> String {
         let _ = writeln!(out, "### {severity}: {}\n", md(&risk.title));
         let _ = writeln!(out, "{}\n", md(&risk.detail));
         if let Some(c) = &risk.citation {
-            let _ = writeln!(
-                out,
-                "> {}\n>\n> — bytes {}..{}{}\n",
-                md(&excerpt(&c.text, 600)),
-                c.start,
-                c.end,
-                page(c.page)
-            );
+            let _ = writeln!(out, "> {}\n>\n> — {}\n", md(&excerpt(&c.text, 600)), md(&c.place()));
         }
         let _ = writeln!(out, "*Why:* {}\n", md(&risk.rationale));
         let _ = writeln!(out, "*Propose:* {}\n", md(&risk.fallback));

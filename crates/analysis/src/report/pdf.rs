@@ -220,14 +220,8 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
         layout.paragraph(&format!("{}. [{severity}] {}", i + 1, risk.title), Font::Bold, 11.0, 0.0, false);
         layout.paragraph(&risk.detail, Font::Regular, BODY, 12.0, false);
         if let Some(citation) = &risk.citation {
-            let page = citation.page.map(|p| format!(", page {p}")).unwrap_or_default();
             layout.paragraph(
-                &format!(
-                    "Cited (bytes {}..{}{page}): “{}”",
-                    citation.start,
-                    citation.end,
-                    excerpt(&citation.text, 700)
-                ),
+                &format!("Cited ({}): “{}”", citation.place(), excerpt(&citation.text, 700)),
                 Font::Regular,
                 9.0,
                 24.0,
@@ -248,15 +242,12 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
     }
 
     layout.heading("Clauses found", 13.0);
-    for clause in &review.clauses {
+    // A paragraph found under several categories is shown once, with all of them.
+    for (clause, categories) in super::by_paragraph(review) {
         let page = clause.page.map(|p| format!(", p. {p}")).unwrap_or_default();
-        layout.paragraph(
-            &format!("{} ({}{page})", clause.category, confidence(clause.confidence)),
-            Font::Bold,
-            9.0,
-            0.0,
-            false,
-        );
+        let names: Vec<String> =
+            categories.iter().map(|c| format!("{} ({})", c.category, confidence(c.confidence))).collect();
+        layout.paragraph(&format!("{}{page}", names.join(", ")), Font::Bold, 9.0, 0.0, false);
         layout.paragraph(&excerpt(&clause.text, 400), Font::Regular, 9.0, 12.0, true);
     }
     if !review.warnings.is_empty() {
