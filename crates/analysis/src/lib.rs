@@ -14,6 +14,7 @@ mod fnv;
 pub mod playbook;
 pub mod report;
 pub mod review;
+pub mod roles;
 pub mod segment;
 pub mod structure;
 pub mod terms;

@@ -81,40 +81,6 @@ impl Side {
     }
 }
 
-/// Words contracts use to name a party in a role.
-const ROLE_WORDS: [(Side, &[&str]); 4] = [
-    (
-        Side::Customer,
-        &[
-            "customer",
-            "client",
-            "licensee",
-            "buyer",
-            "purchaser",
-            "subscriber",
-            "distributor",
-            "reseller",
-            "franchisee",
-        ],
-    ),
-    (
-        Side::Vendor,
-        &[
-            "vendor",
-            "supplier",
-            "provider",
-            "licensor",
-            "seller",
-            "contractor",
-            "consultant",
-            "manufacturer",
-            "franchisor",
-        ],
-    ),
-    (Side::Disclosing, &["disclosing party", "discloser"]),
-    (Side::Receiving, &["receiving party", "recipient"]),
-];
-
 /// A key term a threshold can apply to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -678,18 +644,12 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
                 }
             }
         };
-        for (role, words) in ROLE_WORDS {
-            for word in words {
-                consider(word, capitalise(word), Some(role));
-            }
+        for (word, role) in crate::roles::role_words() {
+            consider(word, capitalise(word), Some(role));
         }
         for party in &terms.parties {
             if let Some(short) = &party.short_name {
-                let role = ROLE_WORDS
-                    .iter()
-                    .find(|(_, words)| words.contains(&short.to_ascii_lowercase().as_str()))
-                    .map(|(r, _)| *r);
-                consider(&short.to_ascii_lowercase(), short.clone(), role);
+                consider(&short.to_ascii_lowercase(), short.clone(), side_of_name(short, terms));
             }
         }
         let Some((_, name, role)) = holder else { continue };
@@ -771,10 +731,8 @@ fn actor_before(lower: &str, at: usize, terms: &Terms) -> Holder {
             }
         }
     };
-    for (role, words) in ROLE_WORDS {
-        for word in words {
-            consider(word, capitalise(word), Some(role));
-        }
+    for (word, role) in crate::roles::role_words() {
+        consider(word, capitalise(word), Some(role));
     }
     for party in &terms.parties {
         if let Some(short) = &party.short_name {
@@ -804,14 +762,12 @@ fn quote_words(text: &str) -> String {
 
 /// The side a party named by a role word ("Provider") or by its short name plays.
 fn side_of_name(name: &str, terms: &Terms) -> Option<Side> {
-    let lower = name.to_ascii_lowercase();
-    let by_role = |word: &str| ROLE_WORDS.iter().find(|(_, words)| words.contains(&word)).map(|(side, _)| *side);
-    by_role(lower.as_str()).or_else(|| {
+    crate::roles::side_of_role(name).or_else(|| {
         terms
             .parties
             .iter()
-            .filter(|p| p.short_name.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(name)))
-            .find_map(|p| p.aliases.iter().find_map(|alias| by_role(alias.to_ascii_lowercase().as_str())))
+            .filter(|p| p.short_name.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(name)) || p.name == name)
+            .find_map(|p| p.side)
     })
 }
 

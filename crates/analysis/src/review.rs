@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::classify::Model;
 use crate::extract::{Extracted, Format};
-use crate::playbook::{Finding, FoundClause, Playbook, Side};
+use crate::playbook::{Finding, FoundClause, Playbook, Severity, Side};
 use crate::segment::segments;
 use crate::terms::Terms;
 
@@ -52,10 +52,15 @@ pub struct KeyTermRow {
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    /// What the document is, between whom, and the position for the side reviewed for:
+    /// "Supply / manufacturing between Acme Inc. (Supplier) and Beta LLC (Customer); for the
+    /// customer (Beta LLC): not acceptable as drafted — 1 high, 2 medium, 0 low risks."
+    pub headline: String,
     pub key_terms: Vec<KeyTermRow>,
     /// The most severe findings, most severe first: "high: title: detail".
     pub top_risks: Vec<String>,
-    /// What to ask for, in the order of the risks.
+    /// What to negotiate, most important first: "Must have (high): … — propose: …", then
+    /// "Should have (medium)", then "Nice to have (low)".
     pub recommendations: Vec<String>,
 }
 
@@ -158,7 +163,12 @@ pub fn review_with_progress(
             citation.text = extracted.quote(citation.start, citation.end);
         }
     }
-    let summary = summarise(&terms, &risks);
+    // Fallback language in the contract's own names ("Provider" rather than "Vendor").
+    for risk in &mut risks {
+        risk.fallback = in_the_contracts_names(&risk.fallback, &terms);
+    }
+    let mut summary = summarise(&terms, &risks);
+    summary.headline = headline(&document_type, &terms, &risks, side);
     Review {
         schema_version: SCHEMA_VERSION,
         format: extracted.format,
@@ -181,6 +191,78 @@ pub fn review_with_progress(
 }
 
 /// The key-terms table, top risks and recommendations.
+/// The first line of a review: what, between whom, and the position for the side.
+fn headline(
+    document_type: &crate::doctype::DocumentType,
+    terms: &Terms,
+    risks: &[Finding],
+    side: Option<Side>,
+) -> String {
+    let names: Vec<String> = terms
+        .parties
+        .iter()
+        .take(2)
+        .map(|p| match &p.role {
+            Some(role) => format!("{} ({role})", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    let between = match names.as_slice() {
+        [] if terms.cover_page.is_some() => " (parties on the Cover Page)".to_owned(),
+        [] => String::new(),
+        [one] => format!(" with {one}"),
+        [first, second, ..] => format!(" between {first} and {second}"),
+    };
+    let count = |severity: Severity| risks.iter().filter(|r| r.severity == severity).count();
+    let (high, medium, low) = (count(Severity::High), count(Severity::Medium), count(Severity::Low));
+    let position = if high > 0 {
+        "not acceptable as drafted"
+    } else if medium > 0 {
+        "acceptable with changes"
+    } else {
+        "acceptable"
+    };
+    let reader = match side {
+        Some(side) => {
+            let word = format!("{side:?}").to_lowercase();
+            let party = terms.parties.iter().find(|p| p.side == Some(side)).map(|p| p.name.clone());
+            match party {
+                Some(name) => format!("for the {word} ({name})"),
+                None => format!("for the {word}"),
+            }
+        }
+        None => "for either side".to_owned(),
+    };
+    format!("{}{between}; {reader}: {position} — {high} high, {medium} medium, {low} low risks.", document_type.name)
+}
+
+/// Playbook language with the contract's own short names for the generic roles.
+fn in_the_contracts_names(fallback: &str, terms: &Terms) -> String {
+    let mut out = fallback.to_owned();
+    for (generic, side) in [("Vendor", Side::Vendor), ("Customer", Side::Customer)] {
+        let own = terms.parties.iter().find(|p| p.side == Some(side)).and_then(|p| p.short_name.clone());
+        if let Some(own) = own.filter(|own| own != generic) {
+            out = replace_word(&out, generic, &own);
+        }
+    }
+    out
+}
+
+/// `text` with whole-word `word` replaced (also in "Vendor's").
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before_ok = !rest[..at].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after_ok = !rest[at + word.len()..].chars().next().is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..at]);
+        out.push_str(if before_ok && after_ok { by } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
     let mut rows = Vec::new();
     let mut row = |term: &'static str, value: Option<String>| {
@@ -252,8 +334,18 @@ pub fn summarise(terms: &Terms, risks: &[Finding]) -> Summary {
     row("Largest amount", largest.map(|m| m.text.clone()));
     let top_risks =
         risks.iter().take(TOP_RISKS).map(|r| format!("{}: {}: {}", severity_word(r), r.title, r.detail)).collect();
-    let recommendations = risks.iter().map(|r| format!("{} Proposed language: \"{}\"", r.title, r.fallback)).collect();
-    Summary { key_terms: rows, top_risks, recommendations }
+    let recommendations = risks
+        .iter()
+        .map(|r| {
+            let priority = match r.severity {
+                Severity::High => "Must have (high)",
+                Severity::Medium => "Should have (medium)",
+                Severity::Low => "Nice to have (low)",
+            };
+            format!("{priority}: {} — propose: \"{}\"", r.title, r.fallback)
+        })
+        .collect();
+    Summary { headline: String::new(), key_terms: rows, top_risks, recommendations }
 }
 
 /// A cap in words: its measure, and whom it protects when not each party.
@@ -329,6 +421,28 @@ mod tests {
         assert!(review.summary.key_terms.iter().any(|r| r.term == "Governing law" && r.value == "Cayman Islands"));
         assert_eq!(review.summary.recommendations.len(), review.risks.len());
         assert!(review.summary.top_risks[0].starts_with("high: "));
+    }
+
+    #[test]
+    fn the_headline_says_what_between_whom_and_the_position_and_fallbacks_use_the_contracts_names() {
+        let text = "SUPPLY AGREEMENT\n\nThis Supply Agreement is made as of January 1, 2020 between Acme Inc. \
+                    (\"Supplier\") and Beta LLC (\"Buyer\").\n\n1. Insurance. None.\n";
+        let extracted = crate::extract(text.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let model = Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = Playbook::built_in("default").expect("playbook");
+        let review = review(&extracted, &model, &playbook, Some(Side::Customer));
+        assert!(
+            review.summary.headline.starts_with(
+                "Supply / manufacturing agreement between Acme Inc. (Supplier) and Beta LLC (Buyer); for the \
+                 customer (Beta LLC): not acceptable as drafted"
+            ),
+            "{}",
+            review.summary.headline
+        );
+        let audit = review.risks.iter().find(|r| r.rule == "audit-rights-missing").expect("audit finding");
+        assert!(audit.fallback.contains("Buyer may audit Supplier's records"), "{}", audit.fallback);
+        assert!(review.summary.recommendations[0].starts_with("Must have (high): "));
+        assert!(review.summary.recommendations.last().is_some_and(|r| r.starts_with("Nice to have (low): ")));
     }
 
     #[test]

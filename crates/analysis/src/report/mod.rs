@@ -137,6 +137,7 @@ pub fn terminal(review: &Review, title: &str, text_bytes: usize, style: &Style) 
             structure.exhibits.len()
         ))
     );
+    let _ = writeln!(out, "\n{}", style.bold(&review.summary.headline));
     let _ = writeln!(out, "\n{}", style.bold("Key terms"));
     if review.summary.key_terms.is_empty() {
         let _ = writeln!(out, "  none found");
@@ -209,6 +210,7 @@ pub fn markdown(review: &Review, title: &str) -> String {
         review.engine.version,
         review.schema_version
     );
+    let _ = writeln!(out, "**{}**\n", md(&review.summary.headline));
     let _ = writeln!(out, "## Key terms\n");
     if review.summary.key_terms.is_empty() {
         let _ = writeln!(out, "None found.\n");

@@ -193,6 +193,7 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
             layout.paragraph(summary, Font::Regular, BODY, 0.0, false);
         }
     }
+    layout.paragraph(&review.summary.headline, Font::Bold, BODY, 0.0, false);
     layout.heading("Key terms", 13.0);
     if review.summary.key_terms.is_empty() {
         layout.paragraph("None found.", Font::Regular, BODY, 0.0, false);

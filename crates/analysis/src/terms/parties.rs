@@ -11,6 +11,12 @@ pub struct Party {
     pub short_name: Option<String>,
     /// Other defined names of the same party ("Buyer" or "PNC").
     pub aliases: Vec<String>,
+    /// The role the contract names it by ("Supplier", "Licensee", "Disclosing Party"), when
+    /// its short name or an alias is a role word (`wording/roles.toml`).
+    pub role: Option<String>,
+    /// The side it plays: by its role word, else by what the text says it does (pays:
+    /// customer; provides, delivers, grants: vendor).
+    pub side: Option<crate::playbook::Side>,
     pub start: usize,
     pub end: usize,
 }
@@ -79,7 +85,13 @@ pub fn find_parties(text: &str) -> Vec<Party> {
         if let Some((start, name)) = party_name(text, cursor, open) {
             let mut names = terms.into_iter().filter(is_party_term);
             let short_name = names.next();
-            parties.push(Party { end: start + name.len(), name, short_name, aliases: names.collect(), start });
+            let aliases: Vec<String> = names.collect();
+            let role = short_name.iter().chain(&aliases).find(|n| crate::roles::side_of_role(n).is_some()).cloned();
+            let side = role
+                .as_deref()
+                .and_then(crate::roles::side_of_role)
+                .or_else(|| crate::roles::side_by_conduct(text, short_name.as_deref().unwrap_or(name.as_str())));
+            parties.push(Party { end: start + name.len(), name, short_name, aliases, role, side, start });
         }
         cursor = close + 1;
         if parties.len() >= 8 {
