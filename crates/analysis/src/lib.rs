@@ -11,6 +11,7 @@ pub mod doctype;
 pub mod eval;
 pub mod extract;
 mod fnv;
+pub mod gold;
 pub mod playbook;
 pub mod report;
 pub mod review;

@@ -467,7 +467,11 @@ impl Playbook {
             };
             match &rule.check {
                 Check::Required { category } => {
-                    if !clauses.iter().any(|c| c.category == category) {
+                    // Standard terms leave the law, parties and dates to the cover page.
+                    let on_the_cover_page = terms.cover_page.is_some()
+                        && ["Governing Law", "Parties", "Agreement Date", "Effective Date", "Expiration Date"]
+                            .contains(&category.as_str());
+                    if !on_the_cover_page && !clauses.iter().any(|c| c.category == category) {
                         findings.push(found(format!("No {category} clause was found."), None));
                     }
                 }
@@ -677,15 +681,18 @@ fn wording_match(
         if lower.len() != segment.end - segment.start {
             continue; // (offsets of a lower-cased text must stay those of the text)
         }
-        let Some(at) = any.iter().filter_map(|cue| lower.find(cue.as_str())).min() else { continue };
-        if !also.is_empty() && !also.iter().any(|cue| lower.contains(cue.as_str())) {
+        let Some(at) = any.iter().filter_map(|cue| find_phrase(&lower, cue)).min() else { continue };
+        if !also.is_empty() && !also.iter().any(|cue| find_phrase(&lower, cue).is_some()) {
             continue;
         }
-        let holder = actor_before(&lower, at, terms);
+        let original = &text[segment.start..segment.end];
+        let holder = actor_before(&lower, original, at, terms);
         let applies = match (actor, side, &holder) {
             (Actor::Any, _, _) => true,
             (Actor::OtherParty, _, Holder::Each) => false,
-            (Actor::OtherParty, Some(side), Holder::Named(_, role)) => *role == Some(side.other()),
+            // A party named by its own name, of no known side: the other party, unless it is
+            // called by the reader's role word.
+            (Actor::OtherParty, Some(side), Holder::Named(_, role)) => role.is_none_or(|role| role == side.other()),
             (Actor::OtherParty, Some(_), Holder::Unnamed) => false,
             (Actor::OtherParty, None, holder) => matches!(holder, Holder::Named(..)),
             (Actor::OwnParty, None, _) | (Actor::OwnParty, _, Holder::Each | Holder::Unnamed) => true,
@@ -710,7 +717,28 @@ enum Holder {
     Unnamed,
 }
 
-fn actor_before(lower: &str, at: usize, terms: &Terms) -> Holder {
+/// Where a phrase starts; " … " in a phrase stands for up to 60 bytes of other words
+/// ("reserves the right … to amend" matches "reserves the right, at its sole discretion, to
+/// amend").
+fn find_phrase(lower: &str, phrase: &str) -> Option<usize> {
+    let mut parts = phrase.split(" … ");
+    let first = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    'start: for (at, _) in lower.match_indices(first) {
+        let mut from = at + first.len();
+        for part in &rest {
+            let window_end = crate::floor_boundary(lower, from + 60 + part.len());
+            match lower[from..window_end].find(part) {
+                Some(found) => from += found + part.len(),
+                None => continue 'start,
+            }
+        }
+        return Some(at);
+    }
+    None
+}
+
+fn actor_before(lower: &str, original: &str, at: usize, terms: &Terms) -> Holder {
     // The subject is before the last modal ahead of the cue ("Vendor may use Customer Data to
     // train": Vendor, not the Customer of "Customer Data").
     let modal = [" may ", " shall ", " will ", " reserves", " hereby", " agrees", " has the right", " can "]
@@ -741,6 +769,19 @@ fn actor_before(lower: &str, at: usize, terms: &Terms) -> Holder {
         }
     }
     let mutual_at = mutual.iter().filter_map(|m| before.rfind(m)).max();
+    // No role or party named: the capitalised name just before the act ("GitHub may modify").
+    if holder.is_none() && mutual_at.is_none() {
+        let from = crate::floor_boundary(original, at.saturating_sub(40));
+        let named = original[from..crate::floor_boundary(original, at)]
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .rfind(|w| {
+                w.chars().next().is_some_and(char::is_uppercase)
+                    && !["The", "This", "Agreement", "Section", "If", "Any", "Each", "Such", "In"].contains(w)
+            });
+        if let Some(name) = named {
+            return Holder::Named(name.to_owned(), crate::roles::side_of_role(name));
+        }
+    }
     match (holder, mutual_at) {
         (Some((pos, _, _)), Some(m)) if m >= pos => Holder::Each,
         (Some((_, name, role)), _) => Holder::Named(name, role),
@@ -1008,5 +1049,22 @@ check = "auto_renewal"
 any = ["renew"]
 "#;
         assert!(matches!(Playbook::from_toml(text), Err(PlaybookError::FieldNotForCheck { field: "any", .. })));
+    }
+
+    #[test]
+    fn a_phrase_may_leave_a_gap_for_other_words() {
+        assert_eq!(
+            find_phrase(
+                "github reserves the right, at its sole discretion, to amend this",
+                "reserves the right … to amend"
+            ),
+            Some(7)
+        );
+        assert_eq!(
+            find_phrase("reserves the right to object; the parties may later amend", "reserves the right … to amend"),
+            None
+        );
+        let text = "GitHub reserves the right, at its sole discretion, to amend this Agreement at any time.";
+        assert!(rules_fired("default", text, Some(Side::Customer)).contains(&"unilateral-amendment".to_owned()));
     }
 }

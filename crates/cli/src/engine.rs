@@ -504,3 +504,42 @@ pub fn eval_command(
     }
     Ok(())
 }
+
+/// `eval-review GOLD`: reviews each document of the gold set for its side and scores them.
+pub fn eval_review_command(gold_path: &Path, data: &Path, json: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(gold_path).with_context(|| format!("reading {}", gold_path.display()))?;
+    let gold =
+        cr_analysis::gold::Gold::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", gold_path.display()))?;
+    let model = load_model(None)?;
+    let mut reviews = Vec::with_capacity(gold.document.len());
+    for doc in &gold.document {
+        let path = data.join(&doc.file);
+        let extracted = extract_file(&path)?;
+        let side = Side::parse(&doc.side).map_err(anyhow::Error::msg)?;
+        let name = cr_analysis::review::suggested_playbook(&extracted.text);
+        let playbook = Playbook::built_in(name).with_context(|| format!("built-in playbook {name}"))?;
+        reviews.push(cr_analysis::review(&extracted, &model, &playbook, Some(side)));
+    }
+    let score = cr_analysis::gold::score(&gold.document, &reviews);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&score)?);
+        return Ok(());
+    }
+    println!("{} documents ({})", score.documents, gold_path.display());
+    println!("{:<22} {:>7} {:>7} {:>9}", "field", "judged", "correct", "accuracy");
+    for field in &score.fields {
+        println!("{:<22} {:>7} {:>7} {:>9.3}", field.field, field.judged, field.correct, field.accuracy);
+    }
+    println!("key terms: {:.3}", score.key_term_accuracy);
+    println!(
+        "risks: precision {:.3}, recall {:.3}; false HIGH: {}",
+        score.risk_precision, score.risk_recall, score.false_high
+    );
+    if !score.misses.is_empty() {
+        println!("\nmisses:");
+        for miss in &score.misses {
+            println!("  {} · {}: expected {:?}, found {:?}", miss.file, miss.what, miss.expected, miss.found);
+        }
+    }
+    Ok(())
+}

@@ -139,6 +139,17 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Score reviews against a gold set a lawyer wrote (eval/gold.toml): key-term accuracy
+    /// per field, risk precision and recall for the side named, false HIGH findings.
+    EvalReview {
+        /// The gold set, e.g. eval/gold.toml
+        gold: PathBuf,
+        /// The folder the gold's `file` paths are under.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Score the engine on a CUAD-format folder: presence macro-F1 and evidence P/R/F1.
     Eval {
         /// The folder, e.g. ../shared/data/cuad-dev
@@ -275,6 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Extract { file, json } => engine::extract_command(&file, json),
         Command::Train { dir, out, iterations, all } => engine::train_command(&dir, &out, iterations, all),
+        Command::EvalReview { gold, data, json } => engine::eval_review_command(&gold, &data, json),
         Command::Eval { dir, all, trained, cv, json, model, predictions, fold_models } => {
             let part = match (all, trained, cv) {
                 (true, _, _) => engine::Part::All,

@@ -542,3 +542,24 @@ fn the_offline_review_ignores_the_server_configuration() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(json_of(&output)["clauses"].is_array());
 }
+
+#[test]
+fn eval_review_scores_a_gold_set_per_field_and_for_risks() {
+    let dir = tempfile::tempdir().expect("dir");
+    let gold = dir.path().join("gold.toml");
+    std::fs::write(
+        &gold,
+        "[[document]]\nfile = \"examples/contracts/commonpaper_CSA.md\"\nside = \"customer\"\ntype = \"cloud\"\n\
+         cover_page = true\ngoverning_law = \"none\"\ncap_basis = \"named\"\nmust_raise = [\"customer-data-use\"]\n\
+         must_not_raise = [\"cap-missing\", \"governing-law\"]\n",
+    )
+    .expect("write");
+    let output =
+        run(&["eval-review", gold.to_str().expect("utf8"), "--data", repo("").to_str().expect("utf8"), "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let score: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(score["documents"], 1);
+    assert_eq!(score["key_term_accuracy"], 1.0, "{score}");
+    assert_eq!(score["risk_recall"], 1.0, "{score}");
+    assert_eq!(score["false_high"], 0);
+}

@@ -38,11 +38,26 @@ pub(super) fn blank_date(text: &str) -> Option<usize> {
     pattern.find(&text[..crate::floor_boundary(text, 5000)]).map(|found| found.end())
 }
 
-/// A date in an EDGAR filing's footer ("Source: ACME CORP, 10-K, 3/1/2019"): the day the
+/// A date that is no agreement's: one in an EDGAR filing's footer ("Source: ACME CORP, 10-K, 3/1/2019"): the day the
 /// filing was made, not a date of the agreement.
-pub(super) fn in_filing_footer(text: &str, at: usize) -> bool {
+pub(super) fn dates_no_agreement(text: &str, at: usize) -> bool {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..at].trim_start().starts_with("Source:")
+    let line = text[line_start..at].trim_start().to_ascii_lowercase();
+    // Also the date a version of online terms was published or retired ("Version Effective
+    // Date: November 16, 2020", "Last updated: …", "deprecated effective …"), which dates the
+    // form, not an agreement.
+    line.starts_with("source:")
+        || [
+            "version effective date",
+            "last updated",
+            "last modified",
+            "last revised",
+            "version date",
+            "deprecated",
+            "superseded",
+        ]
+        .iter()
+        .any(|cue| line.contains(cue))
 }
 
 /// A date of some other agreement the contract mentions: one the recitals tell of
@@ -100,6 +115,10 @@ pub(super) fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
     let ended_since = |from: usize| {
         ["expir", "until", "terminat", "through", " end", "conclud"].iter().any(|cue| before[from..].contains(cue))
     };
+    // "deprecated effective 30 November 2021": the day something stopped, not started.
+    if ["deprecated effective", "superseded effective", "retired effective"].iter().any(|cue| before.contains(cue)) {
+        return false;
+    }
     let commenced =
         ["commenc", "begin on", "begins on", "begin as of"].iter().filter_map(|cue| before.rfind(cue)).max();
     let commences = commenced.is_some_and(|from| !ended_since(from)) && {

@@ -62,8 +62,9 @@ pub(super) fn governing_law(text: &str) -> Option<Term> {
                 end: found.start() + 3,
             });
         }
-        let Some((start, end, name)) =
-            named_jurisdiction(text, found.end()).filter(|(_, _, name)| !is_not_a_place(name))
+        let Some((start, end, name)) = named_jurisdiction(text, found.end())
+            .filter(|(_, _, name)| !is_not_a_place(name))
+            .or_else(|| state_referred_back(text, found.start(), found.end()))
         else {
             continue;
         };
@@ -85,6 +86,19 @@ pub(super) fn governing_law(text: &str) -> Option<Term> {
         return Some(jurisdiction_term((start, end, name)));
     }
     None
+}
+
+/// "the laws of that State" (or "such State", "said State"): the State the sentence named
+/// before ("entered into in the State of New Jersey, and … the laws of that State").
+fn state_referred_back(text: &str, laws_at: usize, after: usize) -> Option<(usize, usize, String)> {
+    let next = text[after..crate::floor_boundary(text, after + 12)].to_ascii_lowercase();
+    if !["that state", "such state", "said state"].iter().any(|cue| next.starts_with(cue)) {
+        return None;
+    }
+    let from = crate::floor_boundary(text, laws_at.saturating_sub(200));
+    let before = text[from..laws_at].to_ascii_lowercase();
+    let at = before.rfind("state of ")?;
+    jurisdiction(text, from + at + "state of ".len()).filter(|(_, _, name)| !is_not_a_place(name))
 }
 
 pub(super) fn jurisdiction_term((start, end, name): (usize, usize, String)) -> Term {
@@ -129,6 +143,12 @@ pub(super) fn jurisdiction(text: &str, from: usize) -> Option<(usize, usize, Str
     // Each word with its offset in `trimmed` (a name may be spaced or broken over lines).
     let mut words: Vec<(usize, &str)> = Vec::new();
     for (at, word) in words_with_offsets(&trimmed[..crate::floor_boundary(trimmed, 240)]) {
+        // A parenthesis ends the name: "the Laws of England (English common and statutory Law)".
+        if let Some((previous_at, previous)) = words.last() {
+            if trimmed[previous_at + previous.len()..at].contains('(') {
+                break;
+            }
+        }
         let clean = word.trim_end_matches([',', '.', ';', ')', ':']);
         // Words of an all-capitals sentence that follow the name ("… OF THE STATE OF NEW YORK
         // WITHOUT REGARD TO …") are not part of it.

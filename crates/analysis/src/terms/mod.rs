@@ -137,7 +137,7 @@ fn first_non_renewal_deadline(
 }
 
 pub fn key_terms(text: &str) -> Terms {
-    let dates: Vec<_> = find_dates(text).into_iter().filter(|(at, _, _)| !in_filing_footer(text, *at)).collect();
+    let dates: Vec<_> = find_dates(text).into_iter().filter(|(at, _, _)| !dates_no_agreement(text, *at)).collect();
     let agreement_date = agreement_date(text, &dates);
     let effective_date = effective_date(text, &dates).or_else(|| agreement_date.clone());
     let sentences: Vec<Sentence> = segments(text)

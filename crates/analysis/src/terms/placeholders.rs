@@ -20,6 +20,7 @@ pub(crate) struct Wording {
     bracket_labels: Vec<String>,
     blank_marks: Vec<String>,
     signature_labels: Vec<String>,
+    signature_words: Vec<String>,
     not_a_place: Vec<String>,
 }
 
@@ -34,6 +35,7 @@ pub(crate) fn load(text: &str) -> Result<Wording, WordingError> {
     check_cues(TABLE, "bracket_labels", &wording.bracket_labels)?;
     check_cues(TABLE, "blank_marks", &wording.blank_marks)?;
     check_cues(TABLE, "signature_labels", &wording.signature_labels)?;
+    check_cues(TABLE, "signature_words", &wording.signature_words)?;
     check_cues(TABLE, "not_a_place", &wording.not_a_place)?;
     Ok(wording)
 }
@@ -83,7 +85,9 @@ pub(super) fn placeholders(text: &str) -> Vec<Term> {
                 && lower.split_whitespace().all(|word| words.bracket_labels.iter().any(|l| l == word));
             !link && !redaction && (empty || marks || opener || label)
         } else {
-            !on_a_signature_line(text, found.start()) && in_running_text(text, found.start())
+            !on_a_signature_line(text, found.start())
+                && !near_signature_words(text, found.start(), found.end())
+                && in_running_text(text, found.start())
         };
         if is_blank {
             out.push(Term { value: raw.to_owned(), start: found.start(), end: found.end() });
@@ -100,6 +104,13 @@ fn on_a_signature_line(text: &str, at: usize) -> bool {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let before = text[line_start..at].trim().trim_end_matches(':').trim().to_lowercase();
     before.is_empty() || wording().signature_labels.contains(&before)
+}
+
+/// A blank line near the words of a signature block.
+fn near_signature_words(text: &str, start: usize, end: usize) -> bool {
+    let window = &text[crate::floor_boundary(text, start.saturating_sub(150))..crate::floor_boundary(text, end + 80)];
+    let lower = window.to_lowercase();
+    wording().signature_words.iter().any(|word| lower.contains(word.as_str()))
 }
 
 /// A blank inside running text ("made this ____ day of", "a fee of $_____ per unit"), not one

@@ -63,7 +63,9 @@ pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
             "auto-renew",
             "unless either party",
             "unless a party",
-        ]);
+        ]) || (s.has(&["will renew", "shall renew", "renews for", "renew for successive"])
+            && s.has(&["unless"])
+            && s.has(&["non-renewal", "not to renew", "notice", "notif"]));
         // "Auto-renewal {auto_renewal_display}": a form's label, not a renewal.
         let a_blank_label = ["auto-renew", "automatic renewal"]
             .iter()
@@ -82,18 +84,17 @@ pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
                 || before.contains("notice");
             // Notice of not renewing: not of exercising an option to renew, nor an insurer's
             // cancellation, nor a cure period.
-            let about_not_renewing =
-                s.has(&[
-                    "unless",
-                    "not to renew",
-                    "non-renewal",
-                    "nonrenewal",
-                    "not renew",
-                    "not be renewed",
-                    "intention not",
-                    "elect not",
-                    "object",
-                ]) && !s.has(&["insurance", "policy", "cancellation", "cure", "uncured", "breach"]);
+            let about_not_renewing = s.has(&[
+                "unless",
+                "not to renew",
+                "non-renewal",
+                "nonrenewal",
+                "not renew",
+                "not be renewed",
+                "intention not",
+                "elect not",
+                "object",
+            ]) && !s.has(&["insurance", "policy", "cure", "uncured", "breach"]);
             if is_notice {
                 if about_not_renewing {
                     out.notice = out.notice.or(Some(p));
@@ -130,7 +131,7 @@ pub(super) fn termination_notice(text: &str, sentences: &[Sentence]) -> Option<P
         .iter()
         .filter(|s| s.has(&["terminat"]) && s.has(&["notice"]) && !s.has(&["renew"]))
         .filter(|s| {
-            s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason"])
+            s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason", "any or no reason"])
                 || (s.has(&INDEFINITELY) || s.has(&["until terminated by either party", "until terminated by a party"]))
         })
         .find_map(|s| {

@@ -658,3 +658,33 @@ fn the_placeholder_wording_table_loads() {
     let empty = placeholders::BUILT_IN.replacen("bracket_openers = [", "bracket_openers = [] #", 1);
     assert!(placeholders::load(&empty).is_err());
 }
+
+#[test]
+fn a_law_named_with_a_gloss_or_referred_back_to_is_the_state() {
+    let gloss =
+        key_terms("This agreement shall be governed by the Laws of England (English common and statutory Law).");
+    assert_eq!(gloss.governing_law.map(|t| t.value).as_deref(), Some("England"));
+    let back = key_terms(
+        "This Agreement has been entered into in the State of New Jersey, and shall be construed and interpreted in \
+         accordance with the laws of that State applicable to agreements made and to be performed there.",
+    );
+    assert_eq!(back.governing_law.map(|t| t.value).as_deref(), Some("New Jersey"));
+}
+
+#[test]
+fn a_version_date_or_a_deprecation_dates_no_agreement() {
+    let text = "GitHub Corporate Terms of Service\n\nVersion Effective Date: November 16, 2020\n\n> These terms were \
+                deprecated effective 30 November 2021.\n\nThis Agreement starts on the Effective Date.";
+    let terms = key_terms(text);
+    assert_eq!((terms.agreement_date, terms.effective_date), (None, None));
+}
+
+#[test]
+fn a_renewal_unless_a_party_gives_notice_of_non_renewal_is_automatic() {
+    let text = "14.1. Subscription Terms. Each Subscription Term will renew for successive periods unless (a) the \
+                parties agree on a different renewal Order or (b) either party notifies the other of non-renewal at \
+                least 30 days prior to the end of the current Subscription Term.";
+    let terms = key_terms(text);
+    assert_eq!(terms.auto_renewal.map(|t| t.value).as_deref(), Some("yes"));
+    assert_eq!(terms.non_renewal_notice.map(|p| p.value).as_deref(), Some("30 days"));
+}
