@@ -154,7 +154,43 @@ fn cuad_form(value: &str) -> String {
     if let Ok(date) = value.parse::<chrono::NaiveDate>() {
         return format!("{}/{}/{:02}", date.month(), date.day(), date.year().rem_euclid(100));
     }
-    numeric_date(value).unwrap_or_else(|| crate::terms::normalise(value))
+    numeric_date(value).unwrap_or_else(|| jurisdiction_form(value))
+}
+
+/// A place as one form for comparison: "Province of Ontario, Canada" and "Ontario, Canada",
+/// "England; Wales" and "England and Wales", "United States of America" and "United States",
+/// "New York State" and "New York" compare equal (each lists the same jurisdiction).
+fn jurisdiction_form(value: &str) -> String {
+    let spaced = value.to_lowercase().replace(',', " , ");
+    let mut lower = format!(" {} ", spaced.split_whitespace().collect::<Vec<_>>().join(" "));
+    for (from, to) in [
+        (" the ", " "),
+        (" state of ", " "),
+        (" province of ", " "),
+        (" commonwealth of ", " "),
+        (" federal republic of ", " "),
+        (" of america ", " "),
+        (" state ", " "),
+        (" , united kingdom ", " "),
+        (" , uk ", " "),
+        (" , canada ", " "),
+        (" , australia ", " "),
+    ] {
+        lower = lower.replace(from, to);
+    }
+    let mut places: Vec<String> = lower
+        .split([';', '&'])
+        .flat_map(|part| part.split(" and "))
+        .map(crate::terms::normalise)
+        .filter(|place| !place.is_empty())
+        .collect();
+    // English law is the law of England and Wales, however it is written.
+    if places.iter().any(|p| p == "england") {
+        places.retain(|p| p != "wales");
+    }
+    places.sort();
+    places.dedup();
+    places.join("; ")
 }
 
 /// A date written in figures as m/d/y, in CUAD's form ("01/31/2025" → "1/31/25"); read as
@@ -327,6 +363,18 @@ mod tests {
         // Not a date: compared as text.
         assert_eq!(cuad_form("13/13/2020"), "13/13/2020");
         assert_eq!(cuad_form("The State of New York"), "new york");
+        for (one, other) in [
+            ("Province of Ontario, Canada", "Ontario, Canada"),
+            ("England; Wales", "England and Wales"),
+            ("England", "England and Wales"),
+            ("United States", "United States of America"),
+            ("New York State", "New York"),
+            ("British Columbia,Canada", "British Columbia, Canada"),
+        ] {
+            assert_eq!(cuad_form(one), cuad_form(other), "{one} / {other}");
+        }
+        assert_ne!(cuad_form("New York"), cuad_form("New Jersey"));
+        assert_ne!(cuad_form("California; Hong Kong"), cuad_form("California"));
     }
 
     fn contract(json: &str) -> LabelledContract {

@@ -16,11 +16,34 @@ pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, NaiveDate)]) ->
         let before = lower_window(text, s.saturating_sub(80), *s);
         ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
     });
-    let chosen = introduced.or(opening.first())?;
+    let Some(chosen) = introduced.or(opening.first()) else {
+        return signing_date(text, dates);
+    };
     if blank_date(text).is_some_and(|blank| blank < chosen.0) {
         return None;
     }
     Some(Term { value: chosen.2.to_string(), start: chosen.0, end: chosen.1 })
+}
+
+/// With no date in the opening, the day the agreement was signed: the latest date in the
+/// signature block ("Signed and effective this 25th day of May, 1999", dates beside the
+/// signatures), within 1,500 bytes after "IN WITNESS WHEREOF", or else in the last 3,000
+/// bytes of the text.
+fn signing_date(text: &str, dates: &[(usize, usize, NaiveDate)]) -> Option<Term> {
+    let lower_tail_from = crate::floor_boundary(text, text.len().saturating_sub(3000));
+    let witness = ["IN WITNESS WHEREOF", "In Witness Whereof", "IN WITNESS THEREOF"]
+        .iter()
+        .filter_map(|cue| text.rfind(cue))
+        .max();
+    let (from, to) = match witness {
+        Some(at) => (at, at + 1500),
+        None => (lower_tail_from, text.len()),
+    };
+    dates
+        .iter()
+        .filter(|(at, end, _)| (from..to).contains(at) && !dates_another_agreement(text, *at, *end))
+        .max_by_key(|(_, _, date)| *date)
+        .map(|(at, end, date)| Term { value: date.to_string(), start: *at, end: *end })
 }
 
 /// Where the opening (first 5,000 bytes) leaves the agreement's date blank: "dated as of

@@ -102,6 +102,13 @@ fn state_referred_back(text: &str, laws_at: usize, after: usize) -> Option<(usiz
 }
 
 pub(super) fn jurisdiction_term((start, end, name): (usize, usize, String)) -> Term {
+    // The place's usual name: "Commonwealth of Pennsylvania", "New York State" and "Federal
+    // Republic of Germany" name Pennsylvania, New York and Germany.
+    let name = name
+        .strip_prefix("Commonwealth of ")
+        .or_else(|| name.strip_prefix("Federal Republic of "))
+        .or_else(|| name.strip_suffix(" State").filter(|rest| !rest.is_empty()))
+        .map_or(name.clone(), str::to_owned);
     let value = match name.as_str() {
         "PRC" => "People's Republic of China".to_owned(),
         _ if CANADIAN_PROVINCES.contains(&name.as_str()) => format!("{name}, Canada"),
