@@ -26,7 +26,6 @@ use wording::*;
 pub use features::{features, segment_features, DIMENSIONS};
 pub use filters::section_headings;
 pub use training::{train, Example};
-pub use wording::{Rule, PHRASES, RULES};
 
 /// The 41 CUAD categories, spelled as in `category_descriptions.csv`.
 pub const CATEGORIES: [&str; 41] = [

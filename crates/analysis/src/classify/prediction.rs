@@ -282,9 +282,9 @@ impl Model {
             })
             .collect();
         let index_of = |name: &str| CATEGORIES.iter().position(|c| *c == name);
-        for (category, needs) in PREREQUISITES {
-            if let Some(c) = index_of(category) {
-                let met = needs.iter().filter_map(|name| index_of(name)).any(|n| present[n]);
+        for prerequisite in &clause_wording().prerequisite {
+            if let Some(c) = index_of(&prerequisite.category) {
+                let met = prerequisite.beside.iter().filter_map(|name| index_of(name)).any(|n| present[n]);
                 present[c] &= met;
             }
         }

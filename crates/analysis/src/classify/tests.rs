@@ -36,13 +36,15 @@ fn found(text: &str) -> Vec<&'static str> {
 }
 
 #[test]
-fn every_rule_compiles_and_names_a_category() {
-    assert_eq!(compiled_rules().len(), RULES.len(), "a rule failed to compile or names an unknown category");
-    assert_eq!(
-        phrase_exceptions().iter().map(Vec::len).sum::<usize>(),
-        PHRASE_EXCEPTIONS.len(),
-        "a phrase exception failed to compile or names an unknown category"
-    );
+fn the_wording_tables_load_and_every_rule_compiles() {
+    let wording = load(BUILT_IN).expect("wording/clauses.toml");
+    assert_eq!(compiled_rules().len(), wording.rule.len(), "a rule failed to compile or names an unknown category");
+    assert_eq!(phrase_exceptions().iter().map(Vec::len).sum::<usize>(), wording.exception.len());
+    let misspelt = BUILT_IN.replacen("category = \"Non-Disparagement\"", "category = \"Non Disparagement\"", 1);
+    assert!(load(&misspelt).is_err());
+    let broken = BUILT_IN.replacen("all = ['\\bunlimited\\b']", "all = ['(unlimited']", 1);
+    assert_ne!(broken, BUILT_IN);
+    assert!(load(&broken).is_err());
 }
 
 #[test]

@@ -116,8 +116,9 @@ pub(super) fn train_category(
     // out-of-fold scores here do not see: against the model's segment scores alone, the
     // document model looked better than it is (5-fold cross-validated presence F1 of Most
     // Favored Nation, Non-Disparagement and Source Code Escrow fell by 0.08 to 0.10).
-    let has_wording = PHRASES.iter().any(|(name, _)| *name == CATEGORIES[c])
-        || RULES.iter().any(|rule| rule.category == CATEGORIES[c]);
+    let wording = clause_wording();
+    let has_wording = wording.phrases.iter().any(|set| set.category == CATEGORIES[c])
+        || wording.rule.iter().any(|rule| rule.category == CATEGORIES[c]);
     let mixes: &[f32] = if has_wording { &DOCUMENT_MIXES[..1] } else { &DOCUMENT_MIXES };
     for &mix in mixes {
         let contracts: Vec<(f32, bool)> = per_contract
