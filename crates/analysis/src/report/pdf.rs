@@ -104,23 +104,27 @@ impl Layout {
         }
     }
 
-    fn line(&mut self, text: &str, font: Font, size: f32, indent: f32, grey: bool) {
+    fn line(&mut self, text: &str, font: Font, size: f32, indent: f32, colour: Rgb) {
         let leading = size * 1.35;
         self.need(leading);
         self.y -= leading;
         let y = self.y;
-        let colour = if grey { 0.35 } else { 0.0 };
         let ops = self.ops();
         ops.push(Operation::new("BT", vec![]));
-        ops.push(Operation::new("rg", vec![colour.into(), colour.into(), colour.into()]));
+        ops.push(Operation::new("rg", vec![colour.0.into(), colour.1.into(), colour.2.into()]));
         ops.push(Operation::new("Tf", vec![font.name().into(), size.into()]));
         ops.push(Operation::new("Td", vec![(MARGIN + indent).into(), y.into()]));
         ops.push(Operation::new("Tj", vec![Object::String(win_ansi(text), StringFormat::Literal)]));
         ops.push(Operation::new("ET", vec![]));
     }
 
-    /// A paragraph wrapped to the text width.
+    /// A paragraph wrapped to the text width, black or grey.
     fn paragraph(&mut self, text: &str, font: Font, size: f32, indent: f32, grey: bool) {
+        self.paragraph_in(text, font, size, indent, if grey { GREY } else { BLACK });
+    }
+
+    /// A paragraph wrapped to the text width, in `colour`.
+    fn paragraph_in(&mut self, text: &str, font: Font, size: f32, indent: f32, colour: Rgb) {
         let width = PAGE_WIDTH - 2.0 * MARGIN - indent;
         let mut current = String::new();
         for word in text.split_whitespace().flat_map(|w| split_long_word(w, font, size, width)) {
@@ -128,12 +132,12 @@ impl Layout {
             if font.width(&candidate, size) <= width || current.is_empty() {
                 current = candidate;
             } else {
-                self.line(&current, font, size, indent, grey);
+                self.line(&current, font, size, indent, colour);
                 current = word.to_owned();
             }
         }
         if !current.is_empty() {
-            self.line(&current, font, size, indent, grey);
+            self.line(&current, font, size, indent, colour);
         }
     }
 
@@ -148,6 +152,15 @@ impl Layout {
         self.y -= points;
     }
 }
+
+/// A fill colour, red, green and blue in 0..1.
+type Rgb = (f32, f32, f32);
+const BLACK: Rgb = (0.0, 0.0, 0.0);
+const GREY: Rgb = (0.35, 0.35, 0.35);
+/// Severities as a reader expects them: high red, medium amber, low blue.
+const HIGH: Rgb = (0.75, 0.1, 0.1);
+const MEDIUM: Rgb = (0.8, 0.45, 0.0);
+const LOW: Rgb = (0.1, 0.35, 0.6);
 
 /// A word wider than the line (a long path, a URL) in pieces that fit.
 fn split_long_word(word: &str, font: Font, size: f32, width: f32) -> Vec<String> {
@@ -201,7 +214,7 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
     for row in &review.summary.key_terms {
         layout.need(BODY * 1.4);
         let y_before = layout.y;
-        layout.line(row.term, Font::Bold, BODY, 0.0, false);
+        layout.line(row.term, Font::Bold, BODY, 0.0, BLACK);
         layout.y = y_before;
         layout.paragraph(&row.value, Font::Regular, BODY, 150.0, false);
     }
@@ -218,7 +231,12 @@ pub fn report(review: &Review, title: &str) -> Result<Vec<u8>, lopdf::Error> {
         };
         layout.need(BODY * 6.0);
         layout.space(4.0);
-        layout.paragraph(&format!("{}. [{severity}] {}", i + 1, risk.title), Font::Bold, 11.0, 0.0, false);
+        let colour = match risk.severity {
+            Severity::High => HIGH,
+            Severity::Medium => MEDIUM,
+            Severity::Low => LOW,
+        };
+        layout.paragraph_in(&format!("{}. [{severity}] {}", i + 1, risk.title), Font::Bold, 11.0, 0.0, colour);
         layout.paragraph(&risk.detail, Font::Regular, BODY, 12.0, false);
         if let Some(citation) = &risk.citation {
             layout.paragraph(
@@ -310,4 +328,53 @@ fn write(layout: Layout, title: &str) -> Result<Vec<u8>, lopdf::Error> {
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text-showing and fill-colour operations of every page, in order.
+    fn operations(pdf: &[u8]) -> Vec<Operation> {
+        let doc = Document::load_mem(pdf).expect("a PDF");
+        let mut out = Vec::new();
+        for (_, page) in doc.get_pages() {
+            let content = doc.get_and_decode_page_content(page).expect("content");
+            out.extend(content.operations.into_iter().filter(|op| matches!(op.operator.as_str(), "rg" | "Tj")));
+        }
+        out
+    }
+
+    fn review_of(text: &str) -> Review {
+        let extracted = crate::extract(text.as_bytes(), "a.txt", &crate::Limits::default()).expect("text");
+        let model = crate::classify::Model::from_bytes(crate::classify::BUILT_IN_MODEL).expect("model");
+        let playbook = crate::playbook::Playbook::built_in("default").expect("playbook");
+        crate::review(&extracted, &model, &playbook, Some(crate::playbook::Side::Vendor))
+    }
+
+    #[test]
+    fn a_high_risk_is_red_and_a_long_file_name_wraps_within_the_page() {
+        let review = review_of("SERVICES AGREEMENT\n\nThis Agreement is governed by the laws of the Cayman Islands.\n");
+        assert!(review.risks.iter().any(|r| r.severity == Severity::High));
+        let title = format!("{}.pdf", "a-very-long-file-name-without-any-spaces".repeat(6));
+        let ops = operations(&report(&review, &title).expect("report"));
+        let red: Vec<Object> = vec![HIGH.0.into(), HIGH.1.into(), HIGH.2.into()];
+        let high_title = ops.windows(2).any(|pair| {
+            pair[0].operator == "rg"
+                && pair[0].operands == red
+                && pair[1].operands.first().and_then(|o| o.as_str().ok()).is_some_and(|t| t.starts_with(b"1. [HIGH]"))
+        });
+        assert!(high_title, "the first (high) risk is not drawn in red");
+        let widest = ops
+            .iter()
+            .filter(|op| op.operator == "Tj")
+            .filter_map(|op| op.operands.first().and_then(|o| o.as_str().ok()))
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            .filter(|line| {
+                !line.contains(" page ") && (line.contains("without-any-spaces") || line.starts_with("Contract review"))
+            })
+            .map(|line| Font::Bold.width(&line, 16.0))
+            .fold(0.0_f32, f32::max);
+        assert!(widest <= PAGE_WIDTH - 2.0 * MARGIN, "a line {widest} points wide overflows the page");
+    }
 }
