@@ -91,6 +91,7 @@ pub enum PeriodTerm {
     TerminationNotice,
     PaymentTerms,
     NonCompete,
+    ConfidentialityPeriod,
 }
 
 impl PeriodTerm {
@@ -102,6 +103,7 @@ impl PeriodTerm {
             PeriodTerm::TerminationNotice => terms.termination_notice.as_ref(),
             PeriodTerm::PaymentTerms => terms.payment_terms.as_ref(),
             PeriodTerm::NonCompete => terms.non_compete.as_ref(),
+            PeriodTerm::ConfidentialityPeriod => terms.confidentiality_period.as_ref(),
         }
     }
 
@@ -113,6 +115,7 @@ impl PeriodTerm {
             PeriodTerm::TerminationNotice => "termination notice",
             PeriodTerm::PaymentTerms => "payment terms",
             PeriodTerm::NonCompete => "non-compete",
+            PeriodTerm::ConfidentialityPeriod => "confidentiality period",
         }
     }
 }
@@ -1066,5 +1069,14 @@ any = ["renew"]
         );
         let text = "GitHub reserves the right, at its sole discretion, to amend this Agreement at any time.";
         assert!(rules_fired("default", text, Some(Side::Customer)).contains(&"unilateral-amendment".to_owned()));
+    }
+
+    #[test]
+    fn the_nda_confidentiality_period_rule_reads_the_survival_period() {
+        let text = "1. Term. This Agreement shall remain in effect for ten (10) years.\n\n2. Survival. The \
+                    obligations of confidentiality shall survive for six (6) months after disclosure.";
+        let fired = rules_fired("nda", text, Some(Side::Disclosing));
+        assert!(fired.contains(&"term-too-short".to_owned()), "{fired:?}");
+        assert!(!rules_fired("nda", text, Some(Side::Receiving)).contains(&"term-too-long".to_owned()));
     }
 }

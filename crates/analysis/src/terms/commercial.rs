@@ -1,6 +1,27 @@
-//! Commercial terms: payment terms and the length of a non-compete.
+//! Commercial terms: payment terms, the length of a non-compete, and how long
+//! confidentiality lasts.
 
 use super::*;
+
+/// How long the duty of confidentiality lasts: the period it survives for or runs for
+/// ("shall survive for three (3) years after disclosure", "survive the term … by three (3)
+/// additional years"), read from a sentence about confidentiality, not the agreement's term.
+pub(super) fn confidentiality_period(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["confidential"]))
+        .filter(|s| s.has(&["surviv", "for a period of", "years after", "years from", "years following", "thereafter"]))
+        .find_map(|s| {
+            let periods: Vec<Period> = s.periods(text).into_iter().filter(|p| p.days >= 180).collect();
+            let after_cue = ["surviv", "period of", "continue"].iter().filter_map(|cue| s.lower.find(cue)).min();
+            match after_cue {
+                Some(at) => {
+                    periods.iter().find(|p| p.start >= s.start + at).cloned().or_else(|| periods.first().cloned())
+                }
+                None => periods.first().cloned(),
+            }
+        })
+}
 
 /// Days to pay an invoice ("within thirty (30) days of receipt of invoice", "net 30").
 pub(super) fn payment_terms(text: &str, sentences: &[Sentence]) -> Option<Period> {

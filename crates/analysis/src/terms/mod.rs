@@ -88,6 +88,9 @@ pub struct Terms {
     pub payment_terms: Option<Period>,
     /// Length of a non-compete restriction.
     pub non_compete: Option<Period>,
+    /// How long the duty of confidentiality lasts (its survival period), which an NDA
+    /// playbook judges rather than the agreement's term.
+    pub confidentiality_period: Option<Period>,
     /// Every monetary amount, in order.
     pub amounts: Vec<Money>,
     /// Standard terms (Bonterms, Common Paper) name the parties, dates and other key terms on
@@ -179,6 +182,7 @@ pub fn key_terms(text: &str) -> Terms {
         damages_waiver: liability.damages_waiver,
         payment_terms: payment_terms(text, &sentences),
         non_compete: non_compete(text, &sentences),
+        confidentiality_period: confidentiality_period(text, &sentences),
         amounts: find_money(text, 0),
         cover_page: cover_page(text, &sentences),
         placeholders: placeholders(text),

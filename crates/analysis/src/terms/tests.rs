@@ -688,3 +688,17 @@ fn a_renewal_unless_a_party_gives_notice_of_non_renewal_is_automatic() {
     assert_eq!(terms.auto_renewal.map(|t| t.value).as_deref(), Some("yes"));
     assert_eq!(terms.non_renewal_notice.map(|p| p.value).as_deref(), Some("30 days"));
 }
+
+#[test]
+fn confidentiality_lasts_for_its_survival_period_not_the_agreements_term() {
+    let text = "1. Term. This Agreement shall remain in effect for one (1) year.\n\n2. Survival. The obligations \
+                of confidentiality shall survive for five (5) years after disclosure.";
+    let terms = key_terms(text);
+    assert_eq!(terms.initial_term.map(|p| p.value).as_deref(), Some("1 year"));
+    assert_eq!(terms.confidentiality_period.map(|p| p.value).as_deref(), Some("5 years"));
+    let survives = key_terms(
+        "11.5 Survival of Confidentiality All covenants of confidentiality herein shall survive the termination of \
+         this agreement for three (3) years counting from the date of termination.",
+    );
+    assert_eq!(survives.confidentiality_period.map(|p| p.value).as_deref(), Some("3 years"));
+}
