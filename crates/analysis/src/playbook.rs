@@ -450,6 +450,8 @@ impl Playbook {
     /// The findings for a contract, most severe first, then in text order.
     pub fn check(&self, text: &str, clauses: &[FoundClause], terms: &Terms, side: Option<Side>) -> Vec<Finding> {
         let mut findings = Vec::new();
+        // The segments lower-cased, once for every wording rule.
+        let lowered = std::cell::OnceCell::new();
         for rule in &self.rules {
             if let Some(side) = side {
                 if !rule.sides.is_empty() && !rule.sides.contains(&side) {
@@ -602,7 +604,8 @@ impl Playbook {
                     }
                 }
                 Check::Wording { any, also, actor } => {
-                    if let Some((start, end, holder)) = wording_match(text, any, also, *actor, terms, side) {
+                    let segments = lowered.get_or_init(|| lowered_segments(text));
+                    if let Some((start, end, holder)) = wording_match(text, segments, any, also, *actor, terms, side) {
                         let detail = match holder {
                             Some(holder) => format!("{holder}: \"{}\"", quote_words(&text[start..end])),
                             None => format!("\"{}\"", quote_words(&text[start..end])),
@@ -671,25 +674,33 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
 
 /// The first sentence with a cue of `any` (and of `also`, when given) whose actor is `actor`:
 /// its offsets and the actor's name when one is named.
+/// Each segment with its lower-cased text, when lower-casing keeps its byte offsets.
+fn lowered_segments(text: &str) -> Vec<(usize, usize, String)> {
+    crate::segment::segments(text)
+        .into_iter()
+        .filter_map(|segment| {
+            let lower = text[segment.start..segment.end].to_lowercase();
+            (lower.len() == segment.end - segment.start).then_some((segment.start, segment.end, lower))
+        })
+        .collect()
+}
+
 fn wording_match(
     text: &str,
+    segments: &[(usize, usize, String)],
     any: &[String],
     also: &[String],
     actor: Actor,
     terms: &Terms,
     side: Option<Side>,
 ) -> Option<(usize, usize, Option<String>)> {
-    for segment in crate::segment::segments(text) {
-        let lower = text[segment.start..segment.end].to_lowercase();
-        if lower.len() != segment.end - segment.start {
-            continue; // (offsets of a lower-cased text must stay those of the text)
-        }
-        let Some(at) = any.iter().filter_map(|cue| find_phrase(&lower, cue)).min() else { continue };
-        if !also.is_empty() && !also.iter().any(|cue| find_phrase(&lower, cue).is_some()) {
+    for (start, end, lower) in segments {
+        let Some(at) = any.iter().filter_map(|cue| find_phrase(lower, cue)).min() else { continue };
+        if !also.is_empty() && !also.iter().any(|cue| find_phrase(lower, cue).is_some()) {
             continue;
         }
-        let original = &text[segment.start..segment.end];
-        let holder = actor_before(&lower, original, at, terms);
+        let original = &text[*start..*end];
+        let holder = actor_before(lower, original, at, terms);
         let applies = match (actor, side, &holder) {
             (Actor::Any, _, _) => true,
             (Actor::OtherParty, _, Holder::Each) => false,
@@ -707,7 +718,7 @@ fn wording_match(
                 Holder::Each => Some("Each party".to_owned()),
                 Holder::Unnamed => None,
             };
-            return Some((segment.start, segment.end, name));
+            return Some((*start, *end, name));
         }
     }
     None

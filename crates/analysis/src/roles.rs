@@ -72,9 +72,17 @@ pub fn side_of_role(word: &str) -> Option<Side> {
 /// neither.
 pub fn side_by_conduct(text: &str, name: &str) -> Option<Side> {
     let r = roles();
-    let count =
-        |verbs: &[String]| verbs.iter().map(|verb| text.matches(&format!("{name} {verb}")).count()).sum::<usize>();
-    match (count(&r.pays), count(&r.provides)) {
+    if name.is_empty() {
+        return None;
+    }
+    // One pass for the name; the verbs are looked for only where it stands.
+    let (mut pays, mut provides) = (0, 0);
+    for (at, _) in text.match_indices(name) {
+        let Some(after) = text[at + name.len()..].strip_prefix(' ') else { continue };
+        pays += usize::from(r.pays.iter().any(|verb| after.starts_with(verb.as_str())));
+        provides += usize::from(r.provides.iter().any(|verb| after.starts_with(verb.as_str())));
+    }
+    match (pays, provides) {
         (0, 0) => None,
         (pays, provides) if pays > provides => Some(Side::Customer),
         (pays, provides) if provides > pays => Some(Side::Vendor),
