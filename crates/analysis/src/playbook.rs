@@ -806,7 +806,9 @@ fn actor_before(lower: &str, original: &str, at: usize, terms: &Terms) -> Holder
 
 /// A quote cut to about 160 bytes at a word.
 fn quote_words(text: &str) -> String {
-    let text = text.trim();
+    // (Runs of spaces, as Markdown's blanked tags leave them, read as one.)
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = flat.as_str();
     if text.len() <= 160 {
         return text.to_owned();
     }
