@@ -124,7 +124,7 @@ impl Check {
     /// Whether the check reports a clause as missing (skipped for documents that leave
     /// clauses to another agreement: an amendment, an order form).
     pub fn reports_a_missing_clause(&self) -> bool {
-        matches!(self, Check::Required { .. } | Check::LiabilityCapMissing)
+        matches!(self, Check::Required { .. } | Check::LiabilityCapMissing | Check::WordingAbsent { .. })
     }
 }
 
@@ -186,6 +186,9 @@ pub enum Check {
     /// named just before the cue — is `actor`: "may amend this Agreement at any time",
     /// "hereby assigns … all right, title and interest".
     Wording { any: Vec<String>, also: Vec<String>, actor: Actor },
+    /// The document speaks of one of `when` but has none of `any`: personal data handled
+    /// with no data-protection terms.
+    WordingAbsent { when: Vec<String>, any: Vec<String> },
 }
 
 /// Whose act a wording rule is about.
@@ -239,6 +242,7 @@ enum CheckName {
     UncappedCarveOuts,
     UnfilledPlaceholders,
     Wording,
+    WordingAbsent,
 }
 
 /// A rule as written: one flat table (serde cannot refuse unknown fields of a flattened
@@ -270,6 +274,7 @@ struct RawRule {
     also: Vec<String>,
     #[serde(default)]
     actor: Actor,
+    when: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -294,7 +299,10 @@ impl RawRule {
                 Err(PlaybookError::UnknownCategory { rule: id.clone(), category })
             }
         };
-        if !matches!(self.check, CheckName::Wording) {
+        if !matches!(self.check, CheckName::WordingAbsent) && self.when.is_some() {
+            return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field: "when" });
+        }
+        if !matches!(self.check, CheckName::Wording | CheckName::WordingAbsent) {
             let set =
                 [("any", self.any.is_some()), ("also", !self.also.is_empty()), ("actor", self.actor != Actor::Any)];
             if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
@@ -359,6 +367,12 @@ impl RawRule {
                 let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
                 let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
                 Check::Wording { any: lower(any), also: lower(&self.also), actor: self.actor }
+            }
+            CheckName::WordingAbsent => {
+                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
+                let when = self.when.as_deref().filter(|when| !when.is_empty()).ok_or_else(|| need("when"))?;
+                let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
+                Check::WordingAbsent { when: lower(when), any: lower(any) }
             }
         };
         Ok(Rule {
@@ -611,6 +625,16 @@ impl Playbook {
                             None => format!("\"{}\"", quote_words(&text[start..end])),
                         };
                         findings.push(found(detail, cite(start, end)));
+                    }
+                }
+                Check::WordingAbsent { when, any } => {
+                    let segments = lowered.get_or_init(|| lowered_segments(text));
+                    let has = |phrases: &[String]| {
+                        segments.iter().any(|(_, _, lower)| phrases.iter().any(|p| find_phrase(lower, p).is_some()))
+                    };
+                    if has(when) && !has(any) {
+                        findings
+                            .push(found(format!("The document speaks of {} but has no terms on it.", when[0]), None));
                     }
                 }
                 Check::TerminationForConvenienceByOtherParty => {
@@ -1091,5 +1115,16 @@ any = ["renew"]
         let fired = rules_fired("nda", text, Some(Side::Disclosing));
         assert!(fired.contains(&"term-too-short".to_owned()), "{fired:?}");
         assert!(!rules_fired("nda", text, Some(Side::Receiving)).contains(&"term-too-long".to_owned()));
+    }
+
+    #[test]
+    fn personal_data_without_data_protection_terms_is_raised_for_the_customer() {
+        let bare = "Vendor will host Customer's personal data on its servers.";
+        assert!(rules_fired("default", bare, Some(Side::Customer)).contains(&"data-protection-missing".to_owned()));
+        let covered =
+            "Vendor will host Customer's personal data. Vendor shall comply with the Data Processing Addendum.";
+        assert!(!rules_fired("default", covered, Some(Side::Customer)).contains(&"data-protection-missing".to_owned()));
+        assert!(!rules_fired("default", "Vendor will host files.", Some(Side::Customer))
+            .contains(&"data-protection-missing".to_owned()));
     }
 }
