@@ -25,8 +25,11 @@ pub struct Party {
 const NOT_A_PARTY: [&str; 6] = ["party", "parties", "agreement", "effective date", "this agreement", "contract"];
 
 /// Where the description of a party stops and its name has ended.
-const NAME_ENDS: [&str; 17] = [
+const NAME_ENDS: [&str; 20] = [
     ", a ",
+    " having an address",
+    " having a place",
+    " with a place of business",
     " having its ",
     " with its principal",
     " with offices",
@@ -51,12 +54,12 @@ const OPENING: usize = 8000;
 pub fn find_parties(text: &str) -> Vec<Party> {
     let opening_end = crate::floor_boundary(text, OPENING);
     let lower = text[..opening_end].to_ascii_lowercase();
-    let Some(region_start) = [" between ", " between\n", " between,", " among ", "between:"]
+    let between = [" between ", " between\n", " between,", " among ", "between:"]
         .iter()
         .filter_map(|k| lower.find(k).map(|i| i + k.len()))
-        .min()
-    else {
-        return Vec::new();
+        .min();
+    let Some(region_start) = between else {
+        return parties_who_agree(text, &lower);
     };
     let region_end = ["whereas", "recitals", "now, therefore", "background"]
         .iter()
@@ -66,6 +69,33 @@ pub fn find_parties(text: &str) -> Vec<Party> {
         .min(region_start + 2500)
         .min(opening_end);
     let region_end = crate::floor_boundary(text, region_end);
+    parties_in(text, region_start, region_end)
+}
+
+/// A parties block with no "between": "Aduro Biotech, Inc., with a place of business at …
+/// (\"Aduro\") and IREYA B.V …, (\"Consultant\") agree to all terms …". The paragraph before
+/// the first "agree" in the opening, when it names two parties or more.
+fn parties_who_agree(text: &str, lower: &str) -> Vec<Party> {
+    let head = &lower[..crate::floor_boundary(lower, 3000)];
+    let Some(agree) = [" agree to ", " agree as follows", " agree that ", " hereby agree"]
+        .iter()
+        .filter_map(|cue| head.find(cue))
+        .min()
+    else {
+        return Vec::new();
+    };
+    let start = head[..agree].rfind("\n\n").map_or(0, |at| at + 2);
+    let parties = parties_in(text, start, agree);
+    if parties.len() >= 2 {
+        parties
+    } else {
+        Vec::new()
+    }
+}
+
+/// The parties named in `text[region_start..region_end]`: each defined short name in
+/// parentheses with the name before it.
+fn parties_in(text: &str, region_start: usize, region_end: usize) -> Vec<Party> {
     let mut parties = Vec::new();
     let mut cursor = region_start;
     let mut at = region_start;

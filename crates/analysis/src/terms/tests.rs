@@ -702,3 +702,19 @@ fn confidentiality_lasts_for_its_survival_period_not_the_agreements_term() {
     );
     assert_eq!(survives.confidentiality_period.map(|p| p.value).as_deref(), Some("3 years"));
 }
+
+#[test]
+fn parties_who_agree_with_no_between_are_read() {
+    let text = "CONSULTING AGREEMENT\n\nAduro Biotech, Inc., with a place of business at 740 Heinz Avenue, Berkeley, \
+                CA 94710 (\"Aduro\") and IREYA B.V having an address at Staalwijkstraat 16, Leiden, the Netherlands, \
+                represented by Andrea van Elsas, (\"Consultant\") agree to all terms and conditions of this \
+                Consulting Agreement (\"Agreement\") dated June 1, 2020.\n\n1. Services.";
+    let parties: Vec<(String, Option<String>)> =
+        key_terms(text).parties.into_iter().map(|p| (p.name, p.role)).collect();
+    assert_eq!(
+        parties,
+        [("Aduro Biotech, Inc.".to_owned(), None), ("IREYA B.V".to_owned(), Some("Consultant".to_owned()))]
+    );
+    // One name and an agreement to something is no parties block.
+    assert_eq!(key_terms("Acme Inc. (\"Acme\") and its staff agree to keep the peace.").parties, []);
+}
