@@ -121,9 +121,12 @@ pub fn find_periods(text: &str, base: usize) -> Vec<Period> {
                 }
             }
         }
-        // "calendar days", "business days", "consecutive months"
+        // "calendar days", "business days", "consecutive months", "three (3) additional years"
         if words.get(next).is_some_and(|(_, w)| {
-            matches!(w.to_ascii_lowercase().as_str(), "calendar" | "business" | "consecutive" | "full" | "working")
+            matches!(
+                w.to_ascii_lowercase().as_str(),
+                "calendar" | "business" | "consecutive" | "full" | "working" | "additional" | "further" | "successive"
+            )
         }) {
             next += 1;
         }

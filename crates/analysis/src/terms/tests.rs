@@ -701,6 +701,11 @@ fn confidentiality_lasts_for_its_survival_period_not_the_agreements_term() {
          this agreement for three (3) years counting from the date of termination.",
     );
     assert_eq!(survives.confidentiality_period.map(|p| p.value).as_deref(), Some("3 years"));
+    let additional = key_terms(
+        "11.5 Survival of Confidentiality All covenants of confidentiality herein shall survive the term of this \
+         agreement by three (3) additional years counting from the date of termination of this Agreement.",
+    );
+    assert_eq!(additional.confidentiality_period.map(|p| p.value).as_deref(), Some("3 years"));
 }
 
 #[test]
