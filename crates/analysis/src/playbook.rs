@@ -319,19 +319,17 @@ impl RawRule {
                 return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field });
             }
         }
+        let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
         let check = match self.check {
             CheckName::Required => Check::Required { category: category()? },
-            CheckName::Forbidden => {
-                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
-                Check::Forbidden {
-                    category: category()?,
-                    wording: ClauseWording {
-                        not_when: lower(&self.not_when),
-                        must_contain: self.must_contain.as_ref().map(|cue| cue.to_lowercase()),
-                        ignoring: lower(&self.ignoring),
-                    },
-                }
-            }
+            CheckName::Forbidden => Check::Forbidden {
+                category: category()?,
+                wording: ClauseWording {
+                    not_when: lower(&self.not_when),
+                    must_contain: self.must_contain.as_ref().map(|cue| cue.to_lowercase()),
+                    ignoring: lower(&self.ignoring),
+                },
+            },
             CheckName::CapBelowMonthsOfFees => {
                 Check::CapBelowMonthsOfFees { months: self.months.ok_or_else(|| need("months"))? }
             }
@@ -364,12 +362,10 @@ impl RawRule {
             }
             CheckName::UnfilledPlaceholders => Check::UnfilledPlaceholders,
             CheckName::Wording => {
-                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
                 let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
                 Check::Wording { any: lower(any), also: lower(&self.also), actor: self.actor }
             }
             CheckName::WordingAbsent => {
-                let lower = |phrases: &[String]| phrases.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
                 let when = self.when.as_deref().filter(|when| !when.is_empty()).ok_or_else(|| need("when"))?;
                 let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
                 Check::WordingAbsent { when: lower(when), any: lower(any) }

@@ -5,27 +5,36 @@ use chrono::{Days, Months, NaiveDate};
 
 use super::*;
 
-/// A date plus a period: days and weeks as days, months and years as calendar months (a day
-/// past the month's end falls back to its last day: 31 January + 1 month is 28 February).
-pub(super) fn add_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> {
-    let in_days = ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit));
-    if in_days {
-        return date.checked_add_days(Days::new(u64::from(period.days)));
+/// How a period moves a date: days and weeks as days, months and years as calendar months.
+enum Step {
+    Days(Days),
+    Months(Months),
+}
+
+fn step(period: &Period) -> Option<Step> {
+    if ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit)) {
+        return Some(Step::Days(Days::new(u64::from(period.days))));
     }
     let count: u32 = period.value.split(' ').next()?.parse().ok()?;
     let months = if period.value.contains("year") { count.checked_mul(12)? } else { count };
-    date.checked_add_months(Months::new(months))
+    Some(Step::Months(Months::new(months)))
+}
+
+/// A date plus a period (a day past the month's end falls back to its last day: 31 January
+/// + 1 month is 28 February).
+pub(super) fn add_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> {
+    match step(period)? {
+        Step::Days(days) => date.checked_add_days(days),
+        Step::Months(months) => date.checked_add_months(months),
+    }
 }
 
 /// A date less a period (the inverse of [`add_period`]).
 pub(super) fn subtract_period(date: NaiveDate, period: &Period) -> Option<NaiveDate> {
-    let in_days = ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit));
-    if in_days {
-        return date.checked_sub_days(Days::new(u64::from(period.days)));
+    match step(period)? {
+        Step::Days(days) => date.checked_sub_days(days),
+        Step::Months(months) => date.checked_sub_months(months),
     }
-    let count: u32 = period.value.split(' ').next()?.parse().ok()?;
-    let months = if period.value.contains("year") { count.checked_mul(12)? } else { count };
-    date.checked_sub_months(Months::new(months))
 }
 
 pub(super) const MONTHS: [&str; 12] = [
