@@ -141,7 +141,12 @@ pub fn find_dates(text: &str) -> Vec<(usize, usize, NaiveDate)> {
             if let (Ok(m), Ok(d), Ok(y)) =
                 (numbers[0].parse::<u32>(), numbers[1].parse::<u32>(), numbers[2].parse::<u32>())
             {
-                let y = if y < 100 { 2000 + y } else { y };
+                // Two-digit years pivot as POSIX `%y` does: 69–99 are 19xx, 00–68 are 20xx.
+                let y = match y {
+                    0..=68 => 2000 + y,
+                    69..=99 => 1900 + y,
+                    _ => y,
+                };
                 if (1..=12).contains(&m) && (1..=31).contains(&d) && (1900..=2100).contains(&y) {
                     out.push((words[i].0, end_of(i), format(m, d, y)));
                 }

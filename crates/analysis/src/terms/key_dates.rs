@@ -10,6 +10,9 @@ use super::*;
 /// blank ("made this ____ day of ________, 20__") before any date it fills in: a form's blank
 /// is no licence to take a later date for it.
 pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, NaiveDate)]) -> Option<Term> {
+    // (Not a date given as an end: "The Term … is hereby extended to January 20, 2012".)
+    let an_end = |at: usize| introduces_an_end(sentence_so_far(&lower_window(text, at.saturating_sub(100), at)));
+    let dates: Vec<(usize, usize, NaiveDate)> = dates.iter().filter(|(at, _, _)| !an_end(*at)).copied().collect();
     let opening: Vec<&(usize, usize, NaiveDate)> =
         dates.iter().filter(|(s, e, _)| *s < 5000 && !dates_another_agreement(text, *s, *e)).collect();
     let introduced = opening.iter().find(|(s, _, _)| {
@@ -17,7 +20,7 @@ pub(super) fn agreement_date(text: &str, dates: &[(usize, usize, NaiveDate)]) ->
         ["dated", "as of", "made", "entered into", "date:"].iter().any(|cue| before.contains(cue))
     });
     let Some(chosen) = introduced.or(opening.first()) else {
-        return signing_date(text, dates);
+        return signing_date(text, &dates);
     };
     if blank_date(text).is_some_and(|blank| blank < chosen.0) {
         return None;

@@ -122,13 +122,24 @@ pub fn find_periods(text: &str, base: usize) -> Vec<Period> {
             }
         }
         // "calendar days", "business days", "consecutive months", "three (3) additional years"
-        if words.get(next).is_some_and(|(_, w)| {
-            matches!(
-                w.to_ascii_lowercase().as_str(),
-                "calendar" | "business" | "consecutive" | "full" | "working" | "additional" | "further" | "successive"
-            )
-        }) {
-            next += 1;
+        // (Up to two of them: "twelve (12) full calendar months".)
+        for _ in 0..2 {
+            if words.get(next).is_some_and(|(_, w)| {
+                matches!(
+                    w.to_ascii_lowercase().as_str(),
+                    "calendar"
+                        | "business"
+                        | "consecutive"
+                        | "full"
+                        | "working"
+                        | "additional"
+                        | "further"
+                        | "successive"
+                        | "contract"
+                )
+            }) {
+                next += 1;
+            }
         }
         if let Some((unit_start, unit_word)) = words.get(next) {
             if let Some((days, name)) = unit(unit_word) {

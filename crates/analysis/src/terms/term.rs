@@ -48,8 +48,13 @@ pub(super) fn expiration_date(
     }
     if let (Some(effective), Some(term)) = (effective, initial_term) {
         if let Some(end) = effective.date().and_then(|from| add_period(from, term)) {
-            return Some(Term { value: end.to_string(), start: term.start, end: term.end });
+            return Some(Term { value: end.to_string(), start: term.start, end: term.end })
+                .filter(|_| !counted_from_another_event(text, term));
         }
+    }
+    // A term of a known length from an event we cannot date has an end, just not one we know.
+    if initial_term.is_some() {
+        return None;
     }
     sentences
         .iter()
@@ -162,11 +167,17 @@ pub(super) fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence>
     });
     let tier = |s: &Sentence| -> Option<usize> {
         let [term, agreement, during, renewal, duration, other_duties] = patterns.as_ref()?;
+        // ("Term: twelve (12) months …, which term shall automatically renew …" states the
+        // term before its renewal.)
+        let only_a_renewal = |s: &Sentence| {
+            renewal.find(&s.lower).is_some_and(|found| {
+                !s.has(&["commenc", "begin", "extend until", "extend through"])
+                    && !s.periods(text).iter().any(|p| p.start < s.start + found.start())
+            })
+        };
         if !duration.is_match(&s.lower)
-            || other_duties.is_match(&s.lower)
-            || (s.has(&["renew", "extend"])
-                && renewal.is_match(&s.lower)
-                && !s.has(&["commenc", "begin", "extend until", "extend through"]))
+            || (other_duties.is_match(&s.lower) && !counts_contract_years(&s.lower))
+            || (s.has(&["renew", "extend"]) && only_a_renewal(s))
         {
             return None;
         }
@@ -184,7 +195,8 @@ pub(super) fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence>
             let conditional = before
                 .split(|c: char| !c.is_alphanumeric())
                 .any(|word| ["if", "after", "following", "upon", "when", "event"].contains(&word));
-            !conditional && (before.len() <= 30 || before.ends_with(','))
+            let heading = only_a_heading(&text[s.start..s.start + found.start()]);
+            !conditional && (before.len() <= 30 || before.ends_with(',') || heading)
         };
         // (Each pattern only where its words are: the bounded repetitions make them slow.)
         if s.has(&["term", "period"]) && term.find(&s.lower).is_some_and(opens) && !during.is_match(&s.lower) {
@@ -208,6 +220,31 @@ pub(super) fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence>
     // (Stable: in the order of the text within a tier.)
     found.sort_by_key(|(tier, _)| *tier);
     found.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Text before a sentence's subject that is only a heading and its number ("ARTICLE NINE
+/// EFFECTIVENESS 9.1", "2. TERM. (a)"), as filings run them into the first sentence.
+fn only_a_heading(before: &str) -> bool {
+    let words: Vec<&str> = before.split_whitespace().collect();
+    let number = |w: &str| {
+        let bare = w.trim_matches(|c: char| "().".contains(c));
+        !bare.is_empty()
+            && bare.len() <= 6
+            && (bare.chars().all(|c| c.is_ascii_digit() || c == '.')
+                || bare.chars().all(|c| c.is_ascii_lowercase()) && w.starts_with('('))
+    };
+    let capitals = |w: &str| w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase);
+    !words.is_empty() && words.len() <= 8 && words.iter().all(|w| number(w) || capitals(w))
+}
+
+/// A term counted in contract years ("shall continue for ten (10) Contract Years"), not a duty
+/// for one of them.
+fn counts_contract_years(lower: &str) -> bool {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| regex::Regex::new(r"\bfor (\w+ )?(\(\d{1,2}\) )?contract years\b").ok())
+        .as_ref()
+        .is_some_and(|pattern| pattern.is_match(lower))
 }
 
 /// Duties that last for the term (a sentence about them tells no term): confidentiality, a
@@ -254,7 +291,22 @@ pub(super) fn end_in_term_sentence(
     if let Some(end) = effective.and_then(|effective| end_from_effective_date(effective, counted_from.dated, s)) {
         return Some(end);
     }
+    // A term that ends only when a party gives notice ("shall end on the 60th day following a
+    // written notice from one party to the other") is open-ended, whatever period follows.
+    if s.has(&["notice"]) && ends_on_notice(&s.lower) {
+        return Some(Term { value: "perpetual".into(), start: s.start, end: s.end });
+    }
+    if s.has(&["end of the current calendar year", "end of the then current calendar year"]) {
+        use chrono::Datelike;
+        let from = start.or(effective.and_then(Term::date))?;
+        let year_end = NaiveDate::from_ymd_opt(from.year(), 12, 31)?;
+        let at = s.lower.find("end of the").map_or(s.start, |at| s.start + at);
+        return Some(Term { value: year_end.to_string(), start: at, end: at + "end of the".len() });
+    }
     if let Some(period) = term_period(text, s) {
+        if counted_from_another_event(text, &period) {
+            return None;
+        }
         let from = start.or(effective.and_then(Term::date))?;
         return add_period(from, &period).map(|value| Term {
             value: value.to_string(),
@@ -303,6 +355,21 @@ pub(super) fn open_end(lower: &str) -> Option<usize> {
         .map(|found| found.start())
 }
 
+/// Whether a term sentence ends the term only on a party's notice ("shall end on the 60th day
+/// following a written notice").
+pub(super) fn ends_on_notice(lower: &str) -> bool {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"\b(end|ends|terminate|terminates|expire|expires) (on|upon) the \w+ day (following|after) (a |the )?(written )?notice\b",
+            )
+            .ok()
+        })
+        .as_ref()
+        .is_some_and(|pattern| pattern.is_match(lower))
+}
+
 /// The term's end stated from the effective date ("shall terminate on the third anniversary
 /// of the Effective Date", "until the four-year anniversary of the Effective Date", "ending
 /// on the tenth (10th) anniversary thereof", "shall terminate on the date three (3) years
@@ -313,7 +380,7 @@ pub(super) fn end_from_effective_date(effective: &Term, dated: Option<&Term>, s:
         .get_or_init(|| {
             let count = r"(?P<count>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})(?:st|nd|rd|th)?";
             // (Words spaced however the filing spaced them: "the date of this      Agreement".)
-            let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|(?P<dated>date\s+(?:hereof|of\s+this\s+agreement)))|thereof)";
+            let anniversary = r"(?:(?:-|\s+)years?)?(?:\s+\(\d{1,2}(?:st|nd|rd|th)?\))?\s+anniversary\s+(?:of\s+the\s+(?:effective\s+date|commencement\s+date|(?P<dated>date\s+(?:hereof|of\s+this\s+agreement)))|of\s+this\s+agreement|thereof)";
             let period = r"(?:\s+\(\d{1,3}\))?\s+(?P<unit>years?|months?)\s+(?:from|after)\s+the\s+effective\s+date";
             regex::Regex::new(&format!(
                 r"(?:end|expir|terminat|until|conclud|through)\w*\b[^.;]{{0,40}}?\(?\b{count}\)?(?:{anniversary}|{period})"
@@ -389,6 +456,21 @@ pub(super) fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period>
         .find_map(|cues| sentences.iter().filter(about_term).filter(|s| s.has(cues)).find_map(|s| term_period(text, s)))
 }
 
+/// Whether a term's length is counted from an event that is not its start ("ten (10) years
+/// after the First Commercial Sale", "twelve months after the Launch"): its end cannot be
+/// had by adding it to the effective date.
+pub(super) fn counted_from_another_event(text: &str, period: &Period) -> bool {
+    let after = lower_window(text, period.end, period.end + 40);
+    let next_words = after.trim_start_matches([' ', '\n', '\t', ',', '(', ')']);
+    ["after the", "following the"].iter().any(|cue| {
+        next_words.strip_prefix(cue).is_some_and(|rest| {
+            !["effective", "commencement", "execution", "signing", "date", "start"]
+                .iter()
+                .any(|start| rest.trim_start().starts_with(start))
+        })
+    })
+}
+
 /// The first period of a sentence about the term that is the term's length: four weeks or
 /// more, not a notice or a time before something ("thirty days prior"), not a duty that runs
 /// on after the term ("and for two (2) years thereafter", "one year after termination").
@@ -403,6 +485,7 @@ pub(super) fn term_period(text: &str, s: &Sentence) -> Option<Period> {
                     .strip_prefix(cue)
                     .is_some_and(|rest| ["termination", "expiration", "expiry"].iter().any(|end| rest.contains(end)))
             });
+
         // (Nor a renewal's: "renew for successive one (1) year periods".)
         let renewal =
             ["renew", "extension", "extended", "additional", "successive"].iter().any(|cue| before.contains(cue));

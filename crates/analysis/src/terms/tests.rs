@@ -723,3 +723,78 @@ fn parties_who_agree_with_no_between_are_read() {
     // One name and an agreement to something is no parties block.
     assert_eq!(key_terms("Acme Inc. (\"Acme\") and its staff agree to keep the peace.").parties, []);
 }
+
+#[test]
+fn two_digit_years_pivot_as_posix_does() {
+    let values: Vec<String> =
+        find_dates("effective 7/1/98, amended 3/4/05").into_iter().map(|d| d.2.to_string()).collect();
+    assert_eq!(values, ["1998-07-01", "2005-03-04"]);
+}
+
+/// The expiration date a short contract gives, its opening supplying the dates.
+fn expiry_of(term_clause: &str) -> Option<String> {
+    let text = format!(
+        "CONSULTING AGREEMENT\n\nThis Consulting Agreement is made as of March 1, 2020 between Alpha Inc. \
+         (\"Alpha\") and Beta LLC (\"Beta\").\n\n{term_clause}\n"
+    );
+    key_terms(&text).expiration_date.map(|end| end.value)
+}
+
+#[test]
+fn a_term_sentence_after_its_heading_on_one_line_is_read() {
+    let clause = "ARTICLE NINE EFFECTIVENESS     9.1 This Agreement shall become effective on the date on which it is \
+                  signed by each Party and have a term of five (5) years commencing as of the effective date hereof.";
+    assert_eq!(expiry_of(clause).as_deref(), Some("2025-03-01"));
+}
+
+#[test]
+fn a_term_stated_before_its_renewal_in_one_sentence_is_read() {
+    let clause = "Term: twelve (12) months from the date of the Agreement which term shall automatically renew for \
+                  an additional twelve (12) months on such date if the Agreement is not otherwise terminated.";
+    assert_eq!(expiry_of(clause).as_deref(), Some("2021-03-01"));
+}
+
+#[test]
+fn a_term_in_contract_years_is_read() {
+    let clause = "2. Term. (a) This Agreement shall commence on the Effective Date and shall continue for ten (10) \
+                  Contract Years, unless terminated in accordance with Section 6.";
+    assert_eq!(expiry_of(clause).as_deref(), Some("2030-03-01"));
+}
+
+#[test]
+fn a_term_in_full_calendar_months_is_read() {
+    let clause = "This Agreement shall commence on the Effective Date and shall continue for a period of twelve (12) \
+                  full calendar months (\"Initial Term\").";
+    assert_eq!(expiry_of(clause).as_deref(), Some("2021-03-01"));
+}
+
+#[test]
+fn a_term_to_the_end_of_the_calendar_year_ends_on_december_31() {
+    let clause = "This agreement shall begin upon the date of its execution and shall remain in effect until the end \
+                  of the current calendar year and shall be automatically renewed for successive one year periods.";
+    assert_eq!(expiry_of(clause).as_deref(), Some("2020-12-31"));
+}
+
+#[test]
+fn a_term_that_ends_only_on_notice_is_open_ended() {
+    let clause = "4. Duration. The term of this Agreement shall commence on the Effective Date and shall end on the \
+                  60th day following a written notice from one party to the other of its decision to terminate \
+                  this Agreement at the end of such 60-day period.";
+    assert_eq!(expiry_of(clause).as_deref(), Some("perpetual"));
+}
+
+#[test]
+fn a_term_counted_from_an_undated_event_has_no_end_date() {
+    let clause = "The Term of this Agreement shall commence on the Effective Date and shall remain in full force for \
+                  ten (10) years after the First Commercial Sale of the first Licensed Product.";
+    assert_eq!(expiry_of(clause), None);
+}
+
+#[test]
+fn an_extended_end_in_an_amendment_is_no_agreement_date() {
+    let text = "AMENDMENT NO. 2\n\nThe parties agree to amend the Agreement as follows:\n\n1. The Term of the \
+                Agreement is hereby extended to January 20, 2012 unless sooner terminated.\n";
+    let terms = key_terms(text);
+    assert_eq!(terms.agreement_date, None);
+    assert_eq!(terms.expiration_date.map(|end| end.value).as_deref(), Some("2012-01-20"));
+}
