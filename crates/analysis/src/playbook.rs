@@ -92,6 +92,7 @@ pub enum PeriodTerm {
     PaymentTerms,
     NonCompete,
     ConfidentialityPeriod,
+    BreachNotice,
 }
 
 impl PeriodTerm {
@@ -104,6 +105,7 @@ impl PeriodTerm {
             PeriodTerm::PaymentTerms => terms.payment_terms.as_ref(),
             PeriodTerm::NonCompete => terms.non_compete.as_ref(),
             PeriodTerm::ConfidentialityPeriod => terms.confidentiality_period.as_ref(),
+            PeriodTerm::BreachNotice => terms.breach_notice.as_ref(),
         }
     }
 
@@ -116,6 +118,7 @@ impl PeriodTerm {
             PeriodTerm::PaymentTerms => "payment terms",
             PeriodTerm::NonCompete => "non-compete",
             PeriodTerm::ConfidentialityPeriod => "confidentiality period",
+            PeriodTerm::BreachNotice => "breach notice",
         }
     }
 }
@@ -180,6 +183,9 @@ pub enum Check {
     /// Claims taken out of the cap and left uncapped that are not of the `usual` kinds
     /// (`wording/liability.toml` names the kinds).
     UncappedCarveOuts { usual: Vec<String> },
+    /// The reader's own party gives an indemnity (a sentence with one of `any` whose actor is
+    /// the reader's party or each party) and indemnities are taken out of the cap uncapped.
+    UncappedIndemnity { any: Vec<String> },
     /// The document leaves blanks unfilled (`{…}`, `[Fill in]`, `[ ]`, `________`).
     UnfilledPlaceholders,
     /// A sentence with one of `any` (and, when set, one of `also`), whose actor — the party
@@ -240,6 +246,7 @@ enum CheckName {
     LiabilityCapMissing,
     CapProtectsOnlyOtherParty,
     UncappedCarveOuts,
+    UncappedIndemnity,
     UnfilledPlaceholders,
     Wording,
     WordingAbsent,
@@ -302,9 +309,14 @@ impl RawRule {
         if !matches!(self.check, CheckName::WordingAbsent) && self.when.is_some() {
             return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field: "when" });
         }
+        if !matches!(self.check, CheckName::Wording | CheckName::WordingAbsent | CheckName::UncappedIndemnity) {
+            let set = [("any", self.any.is_some())];
+            if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
+                return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field });
+            }
+        }
         if !matches!(self.check, CheckName::Wording | CheckName::WordingAbsent) {
-            let set =
-                [("any", self.any.is_some()), ("also", !self.also.is_empty()), ("actor", self.actor != Actor::Any)];
+            let set = [("also", !self.also.is_empty()), ("actor", self.actor != Actor::Any)];
             if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
                 return Err(PlaybookError::FieldNotForCheck { rule: id.clone(), field });
             }
@@ -359,6 +371,10 @@ impl RawRule {
                     });
                 }
                 Check::UncappedCarveOuts { usual }
+            }
+            CheckName::UncappedIndemnity => {
+                let any = self.any.as_deref().filter(|any| !any.is_empty()).ok_or_else(|| need("any"))?;
+                Check::UncappedIndemnity { any: lower(any) }
             }
             CheckName::UnfilledPlaceholders => Check::UnfilledPlaceholders,
             CheckName::Wording => {
@@ -592,6 +608,42 @@ impl Playbook {
                             findings.push(found(
                                 format!("Uncapped beyond the usual carve-outs: {}.", unusual.join(", ")),
                                 cite(carve_out.start, carve_out.end),
+                            ));
+                        }
+                    }
+                }
+                Check::UncappedIndemnity { any } => {
+                    // (A carve-out that speaks of the cap or a limit, not an indemnity read as one.)
+                    let uncapped = terms.cap_carve_outs.iter().find(|c| {
+                        let words = text[c.start..c.end].to_lowercase();
+                        !c.capped
+                            && c.kinds.iter().any(|kind| kind == "indemnification")
+                            && [
+                                "cap",
+                                "limitation of liability",
+                                "limitations of liability",
+                                "this limitation",
+                                "not exceed",
+                                "not apply",
+                                "not limit",
+                                "not be subject to",
+                            ]
+                            .iter()
+                            .any(|cue| words.contains(cue))
+                    });
+                    if let Some(carve_out) = uncapped {
+                        let segments = lowered.get_or_init(|| lowered_segments(text));
+                        let indemnity = wording_match(text, segments, any, &[], Actor::OwnParty, terms, side)
+                            .filter(|(start, _, _)| !(carve_out.start..carve_out.end).contains(start));
+                        if let Some((start, end, holder)) = indemnity {
+                            let who = holder.unwrap_or_else(|| "Your side".to_owned());
+                            findings.push(found(
+                                format!(
+                                    "{who} indemnifies (\"{}\"), and the cap does not apply to indemnities (\"{}\").",
+                                    quote_words(&text[start..end]),
+                                    quote_words(&text[carve_out.start..carve_out.end])
+                                ),
+                                cite(start, end),
                             ));
                         }
                     }
@@ -1034,6 +1086,40 @@ not_when = ["non-exclusive"]
         let playbook = Playbook::built_in(playbook).expect("playbook");
         let terms = crate::terms::key_terms(text);
         playbook.check(text, &[], &terms, side).into_iter().map(|f| f.rule).collect()
+    }
+
+    const CUSTOMER_INDEMNIFIES: &str = "11. Indemnification. Customer shall defend, indemnify and hold harmless \
+        Provider from any third-party claim arising from Customer Data.";
+
+    #[test]
+    fn an_uncapped_indemnity_is_raised_for_the_side_that_gives_it() {
+        let text = format!(
+            "10. Limitation of Liability. Except for a party's indemnification obligations, each party's aggregate \
+             liability arising out of this Agreement shall not exceed the fees paid in the twelve (12) months \
+             preceding the claim.\n\n{CUSTOMER_INDEMNIFIES}"
+        );
+        assert!(rules_fired("default", &text, Some(Side::Customer)).contains(&"uncapped-indemnity".to_owned()));
+        assert!(!rules_fired("default", &text, Some(Side::Vendor)).contains(&"uncapped-indemnity".to_owned()));
+    }
+
+    #[test]
+    fn an_indemnity_under_the_cap_is_not_raised() {
+        let text = format!(
+            "10. Limitation of Liability. Each party's aggregate liability arising out of this Agreement, \
+             including under Section 11, shall not exceed the fees paid in the twelve (12) months preceding the \
+             claim.\n\n{CUSTOMER_INDEMNIFIES}"
+        );
+        assert!(!rules_fired("default", &text, Some(Side::Customer)).contains(&"uncapped-indemnity".to_owned()));
+    }
+
+    #[test]
+    fn a_breach_notice_slower_than_72_hours_is_raised_for_the_customer() {
+        let slow = "Vendor shall notify Customer of any Security Incident affecting Customer Data within five (5) \
+                    business days.";
+        assert!(rules_fired("default", slow, Some(Side::Customer)).contains(&"breach-notice-slow".to_owned()));
+        let prompt = "Vendor shall notify Customer of any Security Incident affecting Customer Data within \
+                      seventy-two (72) hours.";
+        assert!(!rules_fired("default", prompt, Some(Side::Customer)).contains(&"breach-notice-slow".to_owned()));
     }
 
     #[test]

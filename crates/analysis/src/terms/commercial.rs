@@ -1,5 +1,5 @@
-//! Commercial terms: payment terms, the length of a non-compete, and how long
-//! confidentiality lasts.
+//! Commercial terms: payment terms, the length of a non-compete, how long confidentiality
+//! lasts, and how soon a data breach must be notified.
 
 use super::*;
 
@@ -52,4 +52,22 @@ pub(super) fn non_compete(text: &str, sentences: &[Sentence]) -> Option<Period> 
         .filter(|s| s.has(&["compet"]) && s.has(&["shall not", "will not", "agrees not", "covenants not", "refrain"]))
         .filter_map(|s| s.periods(text).into_iter().filter(|p| p.days >= 28).max_by_key(|p| p.days))
         .next()
+}
+
+/// How soon a breach of security or of personal data must be notified ("notify Customer of
+/// any Personal Data Breach without undue delay and in any event within seventy-two (72)
+/// hours", "no later than 72 hours after becoming aware"): the period after "within" or "no
+/// later than" in a sentence about notifying such a breach.
+pub(super) fn breach_notice(text: &str, sentences: &[Sentence]) -> Option<Period> {
+    sentences
+        .iter()
+        .filter(|s| s.has(&["breach", "incident", "unauthori"]))
+        .filter(|s| s.has(&["personal data", "personal information", "security", "customer data", "data breach"]))
+        .filter(|s| s.has(&["notify", "notif", "inform", "report"]))
+        .find_map(|s| {
+            s.periods(text).into_iter().find(|p| {
+                let before = lower_window(text, p.start.saturating_sub(16), p.start);
+                ["within", "no later than", "not later than"].iter().any(|cue| before.contains(cue)) && p.days <= 60
+            })
+        })
 }

@@ -12,7 +12,7 @@ enum Step {
 }
 
 fn step(period: &Period) -> Option<Step> {
-    if ["day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit)) {
+    if ["hour", "hours", "day", "days", "week", "weeks"].iter().any(|unit| period.value.ends_with(unit)) {
         return Some(Step::Days(Days::new(u64::from(period.days))));
     }
     let count: u32 = period.value.split(' ').next()?.parse().ok()?;

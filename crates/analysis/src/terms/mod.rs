@@ -91,6 +91,8 @@ pub struct Terms {
     /// How long the duty of confidentiality lasts (its survival period), which an NDA
     /// playbook judges rather than the agreement's term.
     pub confidentiality_period: Option<Period>,
+    /// How soon a security or personal-data breach must be notified ("within 72 hours").
+    pub breach_notice: Option<Period>,
     /// Every monetary amount, in order.
     pub amounts: Vec<Money>,
     /// Standard terms (Bonterms, Common Paper) name the parties, dates and other key terms on
@@ -183,6 +185,7 @@ pub fn key_terms(text: &str) -> Terms {
         payment_terms: payment_terms(text, &sentences),
         non_compete: non_compete(text, &sentences),
         confidentiality_period: confidentiality_period(text, &sentences),
+        breach_notice: breach_notice(text, &sentences),
         amounts: find_money(text, 0),
         cover_page: cover_page(text, &sentences),
         placeholders: placeholders(text),

@@ -22,7 +22,7 @@ impl Period {
     }
 }
 
-const NUMBER_WORDS: [(&str, u32); 27] = [
+const NUMBER_WORDS: [(&str, u32); 29] = [
     ("one", 1),
     ("two", 2),
     ("three", 3),
@@ -44,6 +44,8 @@ const NUMBER_WORDS: [(&str, u32); 27] = [
     ("thirty", 30),
     ("thirty-six", 36),
     ("forty-five", 45),
+    ("forty-eight", 48),
+    ("seventy-two", 72),
     ("sixty", 60),
     ("ninety", 90),
     ("a", 1),
@@ -61,26 +63,30 @@ fn number(word: &str) -> Option<u32> {
     NUMBER_WORDS.iter().find(|(name, _)| *name == lower).map(|(_, n)| *n)
 }
 
-/// Days in one unit, for a unit word ("days", "month", "years'").
+/// Hours in one unit, for a unit word ("hours", "days", "month", "years'").
 fn unit(word: &str) -> Option<(u32, &'static str)> {
     let w = word.trim_end_matches([',', '.', ';', ')', ':', '\'', '’']);
     let w = w.to_ascii_lowercase();
     let w = w.trim_end_matches("'s").trim_end_matches('s');
     match w {
-        "day" => Some((1, "day")),
-        "week" => Some((7, "week")),
-        "month" => Some((30, "month")),
-        "year" => Some((365, "year")),
+        "hour" => Some((1, "hour")),
+        "day" => Some((24, "day")),
+        "week" => Some((7 * 24, "week")),
+        "month" => Some((30 * 24, "month")),
+        "year" => Some((365 * 24, "year")),
         _ => None,
     }
 }
 
-fn make(amount: u32, unit_days: u32, unit_name: &str, start: usize, end: usize) -> Option<Period> {
+/// A period of `amount` units of `unit_hours` each; its days rounded up ("72 hours" is 3 days,
+/// "36 hours" 2), so that day thresholds apply to it.
+fn make(amount: u32, unit_hours: u32, unit_name: &str, start: usize, end: usize) -> Option<Period> {
     if amount == 0 || amount > 1200 {
         return None;
     }
     let plural = if amount == 1 { "" } else { "s" };
-    Some(Period { value: format!("{amount} {unit_name}{plural}"), days: amount * unit_days, start, end })
+    let days = (amount * unit_hours).div_ceil(24);
+    Some(Period { value: format!("{amount} {unit_name}{plural}"), days, start, end })
 }
 
 /// Every period in `text`, offsets shifted by `base`.

@@ -798,3 +798,26 @@ fn an_extended_end_in_an_amendment_is_no_agreement_date() {
     assert_eq!(terms.agreement_date, None);
     assert_eq!(terms.expiration_date.map(|end| end.value).as_deref(), Some("2012-01-20"));
 }
+
+#[test]
+fn breach_notice_is_read_in_hours() {
+    // Common Paper DPA §, as written there.
+    let text = "1. Upon becoming aware of any Security Incident, Provider will: (a) notify Customer without undue \
+                delay when feasible, but no later than 72 hours after becoming aware of the Security Incident.";
+    let notice = key_terms(text).breach_notice.expect("breach notice");
+    assert_eq!((notice.value.as_str(), notice.days), ("72 hours", 3));
+}
+
+#[test]
+fn breach_notice_in_business_days_is_read() {
+    let text = "Vendor shall notify Customer in writing of any unauthorized access to Customer Data within five \
+                (5) business days of discovering it.";
+    assert_eq!(key_terms(text).breach_notice.map(|p| p.days), Some(5));
+}
+
+#[test]
+fn a_notice_period_that_is_no_breach_notice_is_not_read_as_one() {
+    let text = "Either party may terminate this Agreement for material breach not cured within thirty (30) days \
+                after written notice.";
+    assert_eq!(key_terms(text).breach_notice, None);
+}
