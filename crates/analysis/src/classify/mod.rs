@@ -103,10 +103,7 @@ pub struct Model {
     /// Whole-document scorers, one per category: whether the contract has the category at
     /// all, read from all of its words. A clause that no single segment gives away (an
     /// exception to a restriction, a customer no-solicit) is often clear from the contract
-    /// as a whole, and the contracts that have a category tend to be of a kind. (Tried, not
-    /// kept: its words weighted by inverse document frequency over the 413 dev texts, read
-    /// without labels: 5-fold cross-validated presence macro-F1 0.7854 → 0.7821, evidence F1
-    /// 0.6688 → 0.6689.)
+    /// as a whole, and the contracts that have a category tend to be of a kind.
     pub document_weights: Vec<Vec<f32>>,
     pub document_bias: Vec<f32>,
     /// Weight of the whole-document probability in the presence score (0: best segment

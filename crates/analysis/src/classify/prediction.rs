@@ -20,16 +20,7 @@ pub(super) const PRESENCE_SEGMENTS: usize = 3;
 /// A contract's presence score is 1 − Π(1 − pᵢ) over them: the chance that at least one is
 /// the clause, were they independent. Against the best segment alone it counts a clause
 /// that the model half-recognises in two or three places (a restriction spread over a
-/// section's sentences), and one high score still decides. Measured before it was built
-/// (thresholds and document mix chosen again per category, on the cross-validated scores of
-/// the shipped model's decision inputs; nested 5-fold over the 325 training contracts /
-/// thresholds from those, applied to the held-out 88): best segment 0.777 / 0.757, two
-/// segments 0.779 / 0.761, three 0.782 / 0.763, four 0.781 / 0.761, five 0.781 / 0.761.
-/// Built and retrained with three: 5-fold cross-validated presence macro-F1 0.784 → 0.785
-/// (evidence F1 0.665 → 0.666), held-out 0.761 → 0.764 (0.704 → 0.702). Within noise, in one
-/// direction each time; categories most often cited by one paragraph lost up to 0.03 (change
-/// of control, renewal term, effective date), some spread over several gained up to 0.07
-/// (warranty duration, volume restriction, revenue sharing). Choosing one or three per category out of fold did worse than three for all.
+/// section's sentences), and one high score still decides.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct TopScores([f32; PRESENCE_SEGMENTS]);
 
@@ -254,17 +245,7 @@ impl Model {
     /// see [`TopScores`]), or the model's best segments mixed with the whole document's score;
     /// a segment that phrases or rules give away decides alone.
     ///
-    /// (Tried, not kept: a second logistic regression per category over every category's
-    /// scores — the model's, the document's and the wording's, 123 inputs — fitted on the
-    /// cross-validated scores of the 325 training contracts: nested 5-fold presence macro-F1
-    /// 0.778 → 0.757 (L2) or 0.770 (L1); with its own category's three inputs only, 0.780 (a
-    /// learnt version of the mix below). Contracts that have one category do tend to have
-    /// others, but some 260 contracts are too few to learn which from 123 inputs. Also: a
-    /// vote of the ten training segments nearest each segment (cosine on the hashed words and
-    /// pairs) mixed into the presence score with a share chosen per category, nested 5-fold
-    /// 0.7700 → 0.7713; the document score vetoing what wording decides, no change (0.76512
-    /// → 0.76515). Both were measured in Python on the `--predictions` scores, whose
-    /// threshold search differs in detail from the one `train` runs.)
+    /// (Presence models tried and not kept are in docs/experiments.md.)
     pub(super) fn presence(&self, scored: &SegmentScores, document_features: Option<&[(u32, f32)]>) -> Vec<bool> {
         let ruled = ruled_categories();
         let mut present: Vec<bool> = (0..CATEGORIES.len())

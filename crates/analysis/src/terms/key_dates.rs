@@ -123,14 +123,9 @@ pub(super) fn is_defined_as_effective_date(text: &str, date_end: usize) -> bool 
     after.contains("\"effective date\"") || after.contains("“effective date”")
 }
 
-/// A date after "effective as of", "commencing", "Effective Date:" and the like. (White space
-/// collapsed and no end between cue and date: on the 325 training contracts, effective date
-/// 173 → 174 of 201 exact and expiration date 135 → 137 of 198; one exhibit's "Effective
-/// Date: January 5, 1999" is now taken where the agreement date had stood in. The day the
-/// agreement or its term begins, comes into force or is signed and effective — "The term …
-/// will begin on February 1, 1998", "\"Commencement Date\" means 16 October 2005" — CUAD
-/// reads as the effective date too: 174 → 178, one contract lost whose gold effective date
-/// is its signing date though its term begins later.)
+/// A date after "effective as of", "commencing", "Effective Date:" and the like (white space
+/// collapsed, no end between cue and date), or the day the agreement or its term begins,
+/// comes into force or is signed and effective, which CUAD reads as the effective date too.
 pub(super) fn follows_an_effective_cue(text: &str, date_start: usize) -> bool {
     // The last 40 characters with runs of white space as one (a cover page's "EFFECTIVE
     // DATE", blank lines and centring spaces, "JUNE 1, 1998").

@@ -17,6 +17,7 @@ mod placeholders;
 mod renewal;
 mod sentences;
 mod term;
+mod term_wording;
 
 use serde::Serialize;
 
@@ -37,6 +38,7 @@ use placeholders::{inside_brackets, is_not_a_place, placeholder_follows, placeho
 use renewal::*;
 use sentences::*;
 use term::*;
+use term_wording::term_wording;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Term {

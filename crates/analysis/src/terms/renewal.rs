@@ -18,21 +18,12 @@ const ROLLING: [(&str, &str, u32); 4] = [
     ("month-to-month", "1 month", 30),
 ];
 
-/// A term that, once the initial term is over, lasts until a party ends it on notice.
-const INDEFINITELY: [&str; 5] = [
-    "continue indefinitely",
-    "continues indefinitely",
-    "remain in effect indefinitely",
-    "remain in force indefinitely",
-    "thereafter until terminated",
-];
-
 pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
     let mut out = Renewal { term: None, automatic: None, notice: None };
     let cues: Vec<&str> = ["renew", "extended for", "extend for"]
         .into_iter()
         .chain(ROLLING.iter().map(|(cue, _, _)| *cue))
-        .chain(INDEFINITELY)
+        .chain(term_wording().indefinitely.iter().map(String::as_str))
         .collect();
     for s in sentences.iter().filter(|s| s.has(&cues)) {
         // "Thereafter, it shall continue from year to year unless either party gives notice":
@@ -48,24 +39,16 @@ pub(super) fn renewal(text: &str, sentences: &[Sentence]) -> Renewal {
         }
         // "continues indefinitely after the Initial Term until terminated on three months'
         // notice": no renewal term, no end; the notice is to terminate.
-        if s.has(&INDEFINITELY) && s.has(&["initial term", "thereafter", "after the expiration", "after the end"]) {
+        if s.has_any(&term_wording().indefinitely)
+            && s.has(&["initial term", "thereafter", "after the expiration", "after the end"])
+        {
             out.automatic = out.automatic.or(Some(Term { value: "evergreen".into(), start: s.start, end: s.end }));
             continue;
         }
-        let automatic = s.has(&[
-            "automatically renew",
-            "automatically be renewed",
-            "automatically extend",
-            "automatically be extended",
-            "renew automatically",
-            "be renewed automatically",
-            "automatic renewal",
-            "auto-renew",
-            "unless either party",
-            "unless a party",
-        ]) || (s.has(&["will renew", "shall renew", "renews for", "renew for successive"])
-            && s.has(&["unless"])
-            && s.has(&["non-renewal", "not to renew", "notice", "notif"]));
+        let automatic = s.has_any(&term_wording().automatic_renewal)
+            || (s.has(&["will renew", "shall renew", "renews for", "renew for successive"])
+                && s.has(&["unless"])
+                && s.has(&["non-renewal", "not to renew", "notice", "notif"]));
         // "Auto-renewal {auto_renewal_display}": a form's label, not a renewal.
         let a_blank_label = ["auto-renew", "automatic renewal"]
             .iter()
@@ -132,7 +115,8 @@ pub(super) fn termination_notice(text: &str, sentences: &[Sentence]) -> Option<P
         .filter(|s| s.has(&["terminat"]) && s.has(&["notice"]) && !s.has(&["renew"]))
         .filter(|s| {
             s.has(&["convenience", "without cause", "for any reason", "at any time", "any reason", "any or no reason"])
-                || (s.has(&INDEFINITELY) || s.has(&["until terminated by either party", "until terminated by a party"]))
+                || (s.has_any(&term_wording().indefinitely)
+                    || s.has(&["until terminated by either party", "until terminated by a party"]))
         })
         .find_map(|s| {
             s.periods(text).into_iter().find(|p| {

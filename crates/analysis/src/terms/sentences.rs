@@ -22,6 +22,11 @@ impl Sentence {
         cues.iter().any(|cue| self.lower.contains(cue))
     }
 
+    /// [`Sentence::has`] for cues read from a wording table.
+    pub(super) fn has_any(&self, cues: &[String]) -> bool {
+        cues.iter().any(|cue| self.lower.contains(cue.as_str()))
+    }
+
     pub(super) fn periods(&self, text: &str) -> Vec<Period> {
         find_periods(&text[self.start..self.end], self.start)
     }

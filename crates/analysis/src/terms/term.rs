@@ -14,10 +14,8 @@ use super::*;
 /// initial term, or a perpetual term. The date carries the offsets of the words it was read
 /// or computed from.
 ///
-/// (The term sentence first: on the 325 training contracts of CUAD's dev split, a date that
-/// merely followed "through" or "until" within 100 bytes, anywhere, had been taken for the
-/// end — "navigate through this document … December 5, 2007", "sub-clauses (i) through (v)
-/// … (Execution Copy, March 27, 2019)" — and periods of other duties for the term.)
+/// (The term sentence first: a date after "through" or "until" elsewhere is often no end of
+/// the agreement: "navigate through this document … December 5, 2007".)
 pub(super) fn expiration_date(
     text: &str,
     dates: &[(usize, usize, NaiveDate)],
@@ -72,45 +70,17 @@ pub(super) fn expiration_date(
 pub(super) fn introduces_an_end(before: &str) -> bool {
     let near = &before[crate::floor_boundary(before, before.len().saturating_sub(40))..];
     let last_words = near.trim_end_matches(|c: char| !c.is_alphanumeric());
-    let cued = [
-        "expir",
-        "until",
-        "terminate",
-        "end on",
-        "ends on",
-        "ending",
-        "end as of",
-        "ends as of",
-        "end at",
-        "ends at",
-        "conclude on",
-        "concludes on",
-        "concluding",
-        "extended to",
-        "through",
-    ]
-    .iter()
-    .any(|cue| near.contains(cue));
+    let words = term_wording();
+    let cued = words.end_cues.iter().any(|cue| near.contains(cue.as_str()));
     // (A sub-period's end is no end of the agreement: "the three-month period ending …".)
-    let a_period_ends =
-        ["period ending", "month ending", "quarter ending", "year ending"].iter().any(|cue| near.contains(cue));
+    let a_period_ends = words.sub_period_ends.iter().any(|cue| near.contains(cue.as_str()));
     (cued && !a_period_ends) || last_words.ends_with(" to") || last_words.ends_with(" thru")
 }
 
 /// A term that runs until a party or an event ends it, with no date: CUAD reads these as
 /// "perpetual".
 pub(super) fn runs_until_ended(s: &Sentence) -> bool {
-    s.has(&[
-        "perpetual",
-        "in perpetuity",
-        "indefinite",
-        "until terminated",
-        "unless and until",
-        "until it is terminated",
-        "until termination",
-        "until such time as it is terminated",
-        "until either party terminates",
-    ])
+    s.has_any(&term_wording().open_ended)
 }
 
 /// The sentences that state the agreement's own term ("The term of this Agreement shall
@@ -119,31 +89,9 @@ pub(super) fn runs_until_ended(s: &Sentence) -> bool {
 /// a duty that lasts for the term (confidentiality, records, insurance, a warranty), nor a
 /// sub-period of it (a quarter, a financial year).
 pub(super) fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence> {
-    const DURATION: &[&str] = &[
-        "commenc",
-        "begin",
-        "continue",
-        "remain",
-        "expir",
-        "terminat",
-        "end on",
-        "ending",
-        " end ",
-        "until",
-        "through",
-        "in force",
-        "in effect",
-        "valid",
-        "year",
-        "month",
-        "perpetu",
-        "indefinite",
-    ];
-    // Beside the duties that last for the term: a sub-period of it, what survives it, royalties.
-    const OTHER_DUTIES: &[&str] =
-        &["quarter", "fiscal year", "financial year", "calendar year\" ", "contract year", "survive", "royalt"];
     static PATTERNS: std::sync::OnceLock<Option<[regex::Regex; 6]>> = std::sync::OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
+        let words = term_wording();
         Some([
             // The term is the subject: "The term of this Agreement shall …", "\"Term\" means …",
             // "Initial Term shall mean …", "Term: twelve (12) months …".
@@ -161,8 +109,8 @@ pub(super) fn term_sentences(text: &str, segments: &[Sentence]) -> Vec<Sentence>
             // Only a renewal: "This Agreement will extend automatically for monthly periods".
             regex::Regex::new(r"\b(agreement|term)\b[^.;]{0,20}\b(shall|will|may)( automatically)?( be)? (renew|extend)").ok()?,
             // (The cue lists as one search each: a review reads every sentence.)
-            any_of(DURATION)?,
-            any_of(&[DUTIES_FOR_THE_TERM, OTHER_DUTIES].concat())?,
+            any_of(&words.duration)?,
+            any_of(&[words.duties_for_the_term.as_slice(), words.other_duties.as_slice()].concat())?,
         ])
     });
     let tier = |s: &Sentence| -> Option<usize> {
@@ -247,13 +195,8 @@ fn counts_contract_years(lower: &str) -> bool {
         .is_some_and(|pattern| pattern.is_match(lower))
 }
 
-/// Duties that last for the term (a sentence about them tells no term): confidentiality, a
-/// warranty, invoicing, a non-compete or no-solicit, records, insurance.
-pub(super) const DUTIES_FOR_THE_TERM: &[&str] =
-    &["confidential", "warrant", "invoice", "non-compet", "solicit", "records", "insurance"];
-
 /// One regex matching any of `cues` (literal text).
-pub(super) fn any_of(cues: &[&str]) -> Option<regex::Regex> {
+pub(super) fn any_of(cues: &[String]) -> Option<regex::Regex> {
     regex::Regex::new(&cues.iter().map(|cue| regex::escape(cue)).collect::<Vec<_>>().join("|")).ok()
 }
 
@@ -334,13 +277,7 @@ pub(super) fn end_in_term_sentence(
 }
 
 /// Where a term sentence says the term lasts until something happens rather than for a time:
-/// "until …", "for so long as …", "ending on the expiration of …", "unless terminated". (With
-/// "so long as", the expiration of another thing and "unless terminated": on the training part
-/// 3 more of CUAD's "perpetual" read, and a fourth with "shall extend until" no longer taken
-/// for a renewal; none lost. Tried and left out: any "this Agreement
-/// shall terminate upon / if …" when nothing else gave an end: 2 more perpetual terms, but 8
-/// in contracts CUAD gives no expiration date, most of them an agency's obligations ending
-/// with an offering.)
+/// "until …", "for so long as …", "ending on the expiration of …", "unless terminated".
 pub(super) fn open_end(lower: &str) -> Option<usize> {
     static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     PATTERN
@@ -435,25 +372,13 @@ pub(super) struct Start<'a> {
 /// three (3) years", "shall continue in effect for a period of two years").
 pub(super) fn initial_term(text: &str, sentences: &[Sentence]) -> Option<Period> {
     // Sentences that state the term most plainly first, then looser wordings.
-    let plain: &[&str] = &["initial term", "term of this agreement", "term of the agreement", "the term shall"];
-    let loose: &[&str] = &[
-        "shall continue",
-        "shall remain in",
-        "will continue",
-        "will remain in",
-        "remain in effect",
-        "remain in full force",
-        "continue for",
-        "continue in effect",
-        "valid for",
-        "for a term of",
-        "this agreement shall be for",
-    ];
+    let words = term_wording();
+    let (plain, loose) = (&words.initial_term_plain, &words.initial_term_loose);
     // (Not a duty that lasts for the term and some years after it: keeping records, insurance.)
-    let about_term = |s: &&Sentence| !s.has(DUTIES_FOR_THE_TERM) && s.has(&["agreement", "term"]);
-    [plain, loose]
-        .iter()
-        .find_map(|cues| sentences.iter().filter(about_term).filter(|s| s.has(cues)).find_map(|s| term_period(text, s)))
+    let about_term = |s: &&Sentence| !s.has_any(&words.duties_for_the_term) && s.has(&["agreement", "term"]);
+    [plain, loose].iter().find_map(|cues| {
+        sentences.iter().filter(about_term).filter(|s| s.has_any(cues)).find_map(|s| term_period(text, s))
+    })
 }
 
 /// Whether a term's length is counted from an event that is not its start ("ten (10) years

@@ -821,3 +821,14 @@ fn a_notice_period_that_is_no_breach_notice_is_not_read_as_one() {
                 after written notice.";
     assert_eq!(key_terms(text).breach_notice, None);
 }
+
+#[test]
+fn the_shipped_term_wording_table_is_valid() {
+    assert!(term_wording::load(term_wording::BUILT_IN).is_ok());
+}
+
+#[test]
+fn a_term_wording_cue_in_capitals_is_refused() {
+    let upper = term_wording::BUILT_IN.replacen("\"in perpetuity\"", "\"In perpetuity\"", 1);
+    assert!(matches!(term_wording::load(&upper), Err(crate::wording::WordingError::NotLowerCase { .. })));
+}
