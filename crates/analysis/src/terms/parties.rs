@@ -25,8 +25,11 @@ pub struct Party {
 const NOT_A_PARTY: [&str; 6] = ["party", "parties", "agreement", "effective date", "this agreement", "contract"];
 
 /// Where the description of a party stops and its name has ended.
-const NAME_ENDS: [&str; 20] = [
+const NAME_ENDS: [&str; 23] = [
     ", a ",
+    " with a principal",
+    " with principal",
+    ", hereinafter",
     " having an address",
     " having a place",
     " with a place of business",
@@ -69,7 +72,66 @@ pub fn find_parties(text: &str) -> Vec<Party> {
         .min(region_start + 2500)
         .min(opening_end);
     let region_end = crate::floor_boundary(text, region_end);
-    parties_in(text, region_start, region_end)
+    let parties = parties_in_block(text, region_start, region_end);
+    if parties.len() >= 2 {
+        return parties;
+    }
+    if parties.is_empty() {
+        parties_in_title(text, region_start)
+    } else {
+        parties
+    }
+}
+
+/// A title that names the parties in capitals, with no short names: "MAINTENANCE AGREEMENT
+/// BETWEEN XIMAGE AND SAGEM S.A.", "by and between DIAMOND STATE GENERATION PARTNERS, LLC and
+/// BLOOM ENERGY CORPORATION dated as of April 13, 2012". Each name is the run of words in
+/// capitals on its side of the "and".
+fn parties_in_title(text: &str, after_between: usize) -> Vec<Party> {
+    let window_end = crate::floor_boundary(text, (after_between + 300).min(text.len()));
+    // Words that end the names: the title's date, the contents, the agreement's opening.
+    const AFTER_THE_NAMES: [&str; 8] = ["dated", "date", "table", "this", "agreement", "effective", "page", "as"];
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut stopped_by = "";
+    for (at, word) in super::words_with_offsets(&text[after_between..window_end]) {
+        let in_capitals = word.chars().any(char::is_alphabetic) && !word.chars().any(char::is_lowercase);
+        let lower = word.to_ascii_lowercase();
+        let a_month = super::MONTHS.iter().any(|month| lower.trim_end_matches([',', '.']) == *month);
+        if !(in_capitals || word == "and" || word.starts_with(|c: char| c.is_ascii_digit() || c == '&'))
+            || AFTER_THE_NAMES.contains(&lower.trim_end_matches([',', '.', ':']))
+            || a_month
+        {
+            stopped_by = word;
+            break;
+        }
+        words.push((after_between + at, word));
+    }
+    // A name followed by its description is a sentence's parties block, not a title ("THE HENRY
+    // FILM AND ENTERTAINMENT CORPORATION, located at …"): its "and" may be the name's.
+    if ["located", "having", "with", "whose", "a", "an", "of", "organized", "incorporated"].contains(&stopped_by) {
+        return Vec::new();
+    }
+    let Some(split) = words.iter().position(|(_, w)| w.eq_ignore_ascii_case("and")) else { return Vec::new() };
+    let (first, second) = (&words[..split], &words[split + 1..]);
+    let name_of = |run: &[(usize, &str)]| -> Option<(usize, String)> {
+        let (start, _) = *run.first()?;
+        let name = run.iter().map(|(_, w)| *w).collect::<Vec<_>>().join(" ");
+        let name = name.trim_end_matches([',', ';', ':']).to_owned();
+        (run.len() <= 10 && name.len() >= 3).then_some((start, name))
+    };
+    [first, second]
+        .iter()
+        .filter_map(|run| name_of(run))
+        .map(|(start, name)| Party {
+            end: start + name.len(),
+            side: crate::roles::side_by_conduct(text, &name),
+            name,
+            short_name: None,
+            aliases: Vec::new(),
+            role: None,
+            start,
+        })
+        .collect()
 }
 
 /// A parties block with no "between": "Aduro Biotech, Inc., with a place of business at …
@@ -85,7 +147,7 @@ fn parties_who_agree(text: &str, lower: &str) -> Vec<Party> {
         return Vec::new();
     };
     let start = head[..agree].rfind("\n\n").map_or(0, |at| at + 2);
-    let parties = parties_in(text, start, agree);
+    let parties = parties_in_block(text, start, agree);
     if parties.len() >= 2 {
         parties
     } else {
@@ -95,13 +157,38 @@ fn parties_who_agree(text: &str, lower: &str) -> Vec<Party> {
 
 /// The parties named in `text[region_start..region_end]`: each defined short name in
 /// parentheses with the name before it.
-fn parties_in(text: &str, region_start: usize, region_end: usize) -> Vec<Party> {
+/// The parties of a block defined in parentheses, or, when that gives fewer than two, also
+/// those defined by "hereinafter referred to as \"…\"" (filings translated from other
+/// languages write them so).
+fn parties_in_block(text: &str, region_start: usize, region_end: usize) -> Vec<Party> {
+    let parties = parties_in(text, region_start, region_end, false);
+    if parties.len() >= 2 {
+        return parties;
+    }
+    let with_hereinafter = parties_in(text, region_start, region_end, true);
+    if with_hereinafter.len() > parties.len() {
+        with_hereinafter
+    } else {
+        parties
+    }
+}
+
+fn parties_in(text: &str, region_start: usize, region_end: usize, hereinafter: bool) -> Vec<Party> {
     let mut parties = Vec::new();
     let mut cursor = region_start;
     let mut at = region_start;
     while at < region_end {
-        let Some(open) = text[at..region_end].find('(').map(|i| at + i) else { break };
-        let Some(close) = closing_paren(text, open, region_end) else { break };
+        let paren = text[at..region_end].find('(').map(|i| at + i);
+        let hereinafter = hereinafter.then(|| hereinafter_definition(text, at, region_end)).flatten();
+        let (open, close) = match (paren, hereinafter) {
+            (Some(p), Some((h, end))) if h < p => (h, end),
+            (None, Some((h, end))) => (h, end),
+            (Some(p), _) => match closing_paren(text, p, region_end) {
+                Some(close) => (p, close),
+                None => break,
+            },
+            (None, None) => break,
+        };
         at = close + 1;
         let terms = quoted_terms(&text[open + 1..close]);
         if terms.is_empty() {
@@ -129,6 +216,19 @@ fn parties_in(text: &str, region_start: usize, region_end: usize) -> Vec<Party> 
         }
     }
     parties
+}
+
+/// A definition written without parentheses: "…, Israel. Hereinafter referred to as
+/// \"Customer\"", "JSC NOC KazakhOil, hereinafter referred to as the \"Company\"": where
+/// "hereinafter" starts and where its quoted name ends (the closing quote).
+fn hereinafter_definition(text: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+    let lower = text[from..to].to_ascii_lowercase();
+    let at = from + lower.find("hereinafter")?;
+    let after = &text[at..crate::floor_boundary(text, (at + 70).min(to))];
+    let open = after.find(['"', '“'])?;
+    let close = after[open + 1..].find(['"', '”']).map(|i| at + open + 1 + i)?;
+    // The name starts within a few words: "hereinafter referred to as the", "hereinafter called".
+    (open <= 40).then_some((at, close + 1))
 }
 
 fn closing_paren(text: &str, open: usize, limit: usize) -> Option<usize> {
@@ -202,9 +302,47 @@ fn name_at(text: &str, from: usize, to: usize) -> Option<(usize, String)> {
     }
     let rest = &text[start..to];
     let lower = rest.to_ascii_lowercase();
-    let cut = NAME_ENDS.iter().filter_map(|end| lower.find(end)).min().unwrap_or(rest.len());
+    // (Or before a street number: "Data Call Technologies, Inc. 600 Kenrick, Suite B-12".)
+    const COMPANY_ENDS: [&str; 14] = [
+        "inc.",
+        "inc",
+        "ltd.",
+        "ltd",
+        "llc",
+        "corporation",
+        "corp.",
+        "gmbh",
+        "ag",
+        "s.a.",
+        "limited",
+        "co.",
+        "plc",
+        "l.p.",
+    ];
+    let street_number = lower.match_indices(' ').map(|(at, _)| at).find(|at| {
+        let before = lower[..*at].trim_end_matches(',');
+        lower[at + 1..].chars().take_while(char::is_ascii_digit).count() >= 2
+            && COMPANY_ENDS.iter().any(|end| before.ends_with(&format!(" {end}")))
+    });
+    let cut = NAME_ENDS.iter().filter_map(|end| lower.find(end)).chain(street_number).min().unwrap_or(rest.len());
     let name = rest[..cut].split_whitespace().collect::<Vec<_>>().join(" ");
     let name = name.trim_end_matches([',', ' ', ';']).to_owned();
+    // A label before the name ("Client Name: MEDICAL MANAGER MIDWEST, INC.").
+    let (start, name) = match name.rfind(": ") {
+        Some(colon) if colon < name.len() / 2 => {
+            (start + rest.find(": ").map_or(0, |c| c + 2), name[colon + 2..].to_owned())
+        }
+        _ => (start, name),
+    };
+    // A description the name ran into ("Hoffmann-La Roche Inc. with an office and place of
+    // business at", "Tigrent Learning UK Limited of Boston House").
+    let lower_name = name.to_ascii_lowercase();
+    let described = [" located", " with ", " having ", " whose ", " of "]
+        .iter()
+        .filter_map(|cue| lower_name.find(cue))
+        .filter(|_| lower_name.ends_with(" at") || lower_name.ends_with(" of"))
+        .min();
+    let name = described.map_or(name.clone(), |at| name[..at].trim_end_matches([',', ' ']).to_owned());
     let words = name.split_whitespace().count();
     // A name starts like one ("Acme", "3M"); "is designed to allow each party" does not.
     let looks_like_a_name = name.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit());
@@ -261,6 +399,41 @@ mod tests {
             let _ = find_parties(&text);
         }
         let _ = find_parties(&"é".repeat(5000));
+    }
+
+    #[test]
+    fn parties_defined_with_hereinafter_and_no_parentheses() {
+        let text = "This Manufacturing Agreement is effective as of 1 April 2011 by and between: INVASIX LTD., with \
+            a principal place of business at Tavor Building, Yokneam, Israel. Hereinafter referred to as \"Customer\" \
+            And FLEXTRONICS ISRAEL LTD. with a principal place of business at Migdal Haemek, Israel. Hereinafter \
+            referred to as \"Contractor.\" Whereas Customer designs products.";
+        let parties = find_parties(text);
+        let found: Vec<(&str, Option<&str>)> =
+            parties.iter().map(|p| (p.name.as_str(), p.short_name.as_deref())).collect();
+        assert_eq!(found, [("INVASIX LTD.", Some("Customer")), ("FLEXTRONICS ISRAEL LTD.", Some("Contractor"))]);
+    }
+
+    #[test]
+    fn parties_named_in_capitals_in_the_title() {
+        let text = "MASTER OPERATION AND MAINTENANCE AGREEMENT by and between DIAMOND STATE GENERATION PARTNERS, LLC \
+            and BLOOM ENERGY CORPORATION dated as of April 13, 2012\n\nTABLE OF CONTENTS\n";
+        let names: Vec<String> = find_parties(text).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["DIAMOND STATE GENERATION PARTNERS, LLC", "BLOOM ENERGY CORPORATION"]);
+    }
+
+    #[test]
+    fn a_title_sentence_whose_and_may_be_a_names_gives_no_parties() {
+        let text = "This Content License Agreement is between THE HENRY FILM AND ENTERTAINMENT CORPORATION, located \
+            at 2809 Unicornio, Carlsbad, CA.";
+        assert!(find_parties(text).is_empty());
+    }
+
+    #[test]
+    fn a_label_and_a_street_address_are_no_part_of_a_name() {
+        let text = "This Agreement is made by and between Party A: Rise Education Consulting Co., Ltd. (\"Service \
+            Provider\") and MOSSIMO, INC., 2450 White Road, Irvine, California 92614 (\"Company\").";
+        let names: Vec<String> = find_parties(text).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["Rise Education Consulting Co., Ltd.", "MOSSIMO, INC."]);
     }
 
     #[test]
