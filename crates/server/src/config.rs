@@ -58,6 +58,52 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// The optional LLM pass of `review` (off unless `llm.url` is set).
     pub llm: LlmConfig,
+    /// Request rate limits on the API, per API key and per client address.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Request rate limits (GCRA: `requests` per `period_secs`, all of them at once at most).
+/// Kept in Redis in server mode, so every instance shares them; in process otherwise and
+/// while Redis fails.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Requests per period for one API key (presented, known or not).
+    pub per_key_requests: u32,
+    /// Requests per period from one client address, whatever key it sends.
+    pub per_ip_requests: u32,
+    pub period_secs: f64,
+}
+
+impl RateLimitConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (1..=1_000_000).contains(&self.per_key_requests),
+            "rate_limit.per_key_requests must be between 1 and 1000000"
+        );
+        anyhow::ensure!(
+            (1..=1_000_000).contains(&self.per_ip_requests),
+            "rate_limit.per_ip_requests must be between 1 and 1000000"
+        );
+        anyhow::ensure!(
+            (0.1..=86_400.0).contains(&self.period_secs),
+            "rate_limit.period_secs must be between 0.1 and 86400"
+        );
+        Ok(())
+    }
+
+    pub fn period(&self) -> Duration {
+        Duration::from_secs_f64(self.period_secs)
+    }
+
+    pub fn per_key(&self) -> cr_store::rate_limit::Quota {
+        cr_store::rate_limit::Quota { requests: self.per_key_requests, period: self.period() }
+    }
+
+    pub fn per_ip(&self) -> cr_store::rate_limit::Quota {
+        cr_store::rate_limit::Quota { requests: self.per_ip_requests, period: self.period() }
+    }
 }
 
 /// An OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp's server, vLLM, …).
@@ -227,6 +273,12 @@ impl Default for Config {
                 backoff_max_ms: 3_600_000,
             },
             llm: LlmConfig { url: None, model: "llama3.2".into(), api_key: None, timeout_ms: 60_000, max_tokens: 800 },
+            rate_limit: RateLimitConfig {
+                enabled: true,
+                per_key_requests: 600,
+                per_ip_requests: 1200,
+                period_secs: 60.0,
+            },
         }
     }
 }
@@ -386,6 +438,7 @@ impl Config {
             "webhooks.backoff_base_ms must be at least 1 and at most backoff_max_ms (at most 86400000)"
         );
         self.llm.validate()?;
+        self.rate_limit.validate()?;
         if let Some(key) = &self.bootstrap_api_key {
             anyhow::ensure!(key.expose().len() >= 32, "bootstrap_api_key must be at least 32 characters");
         }

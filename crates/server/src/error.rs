@@ -30,6 +30,8 @@ pub enum ApiError {
     Unprocessable { code: &'static str, message: String },
     /// 431
     HeadersTooLarge(String),
+    /// 429: over a rate limit; `retry_after_secs` until the next request is allowed.
+    TooManyRequests { message: String, retry_after_secs: u64 },
     /// 503: a dependency is down; try again.
     Unavailable(String),
     /// 500: logged where it was mapped.
@@ -74,6 +76,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Other { status, .. } => *status,
@@ -94,6 +97,7 @@ impl ApiError {
             Self::RequestTimeout(_) => "request_timeout",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::HeadersTooLarge(_) => "headers_too_large",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
         }
@@ -111,6 +115,7 @@ impl ApiError {
             | Self::RequestTimeout(message)
             | Self::UnsupportedMediaType(message)
             | Self::HeadersTooLarge(message)
+            | Self::TooManyRequests { message, .. }
             | Self::Unavailable(message) => message,
             Self::Unauthenticated => {
                 "missing or invalid API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
@@ -149,6 +154,10 @@ impl From<ServiceError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.message() } });
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_secs, .. } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }

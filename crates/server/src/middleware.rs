@@ -1,6 +1,6 @@
-//! Layers every request passes through: a deadline per request, header size limits, the one
-//! JSON error shape for every error (including those axum's extractors and hyper make), text
-//! input checked once for NUL, and the response headers every answer carries.
+//! Layers every request passes through: a deadline per request, header size limits, rate
+//! limits, the one JSON error shape for every error (including those axum's extractors and
+//! hyper make), text input checked once for NUL, and the response headers every answer carries.
 
 use std::time::Duration;
 
@@ -121,4 +121,55 @@ async fn reshape(response: Response) -> Response {
         _ => "bad_request",
     };
     ApiError::Other { status, code, message }.into_response()
+}
+
+/// The address a request's connection comes from (set per connection by [`crate::serve`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+/// Rate limits on the API: per client address first (so a flood of made-up keys costs no
+/// database query past its limit), then per API key presented. Refused: 429 with
+/// `Retry-After`; every API answer carries `RateLimit-Limit`, `RateLimit-Remaining` and
+/// `RateLimit-Reset` (seconds) of its tightest bucket.
+pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, next: Next) -> Response {
+    let settings = &state.config.rate_limit;
+    if !settings.enabled || !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let ip = request.extensions().get::<ClientAddr>().map_or_else(|| "unknown".to_owned(), |a| a.0.ip().to_string());
+    let mut decision = state.limiter.check(&format!("ip:{ip}"), settings.per_ip()).await;
+    if decision.allowed {
+        if let Some(key) = presented_api_key(request.headers()) {
+            // The key's hash, not the key, names its bucket (Redis keys are no place for secrets).
+            let hash = cr_store::identity::hash_api_key(key);
+            let by_key = state.limiter.check(&format!("key:{}", &hash[..hash.len().min(32)]), settings.per_key()).await;
+            if !by_key.allowed || by_key.remaining < decision.remaining {
+                decision = by_key;
+            }
+        }
+    }
+    let mut response = if decision.allowed {
+        next.run(request).await
+    } else {
+        let retry_after_secs = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError::TooManyRequests {
+            message: format!("rate limit of {} requests exceeded; retry in {retry_after_secs} s", decision.limit),
+            retry_after_secs,
+        }
+        .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", decision.limit.into());
+    headers.insert("ratelimit-remaining", decision.remaining.into());
+    headers.insert("ratelimit-reset", (decision.reset.as_secs_f64().ceil() as u64).into());
+    response
+}
+
+/// The API key a request presents, as the authentication extractor reads it.
+pub fn presented_api_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    value("x-api-key")
+        .or_else(|| value("authorization").and_then(|v| v.strip_prefix("Bearer ")))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
 }

@@ -76,6 +76,7 @@ impl Modify for SharedResponses {
                 if authenticated {
                     add_error(operation, "401", "missing or invalid API key");
                     add_error(operation, "503", "the database is not answering; try again");
+                    add_error(operation, "429", "over a rate limit (per API key or per address); see Retry-After");
                     let either = [("api_key", Vec::<String>::new()), ("bearer", Vec::new())];
                     operation.security = Some(
                         either

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn_with_state(limits.clone(), middleware::deadline))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(axum::middleware::from_fn_with_state(limits, middleware::check_request))
         .layer(axum::middleware::from_fn(middleware::shape_response))
         .with_state(state)
@@ -80,11 +81,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header_value = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let key = header_value("x-api-key")
-            .or_else(|| header_value("authorization").and_then(|v| v.strip_prefix("Bearer ")))
-            .map(str::trim)
-            .ok_or(ServiceError::Unauthenticated)?;
+        let key = middleware::presented_api_key(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
         Ok(Caller(state.auth.authenticate(key).await?))
     }
 }
@@ -535,7 +532,9 @@ mod tests {
                     assert!(responses[status].is_object(), "{method} {path} lacks {status}");
                 }
                 if path.starts_with("/api/") && path != "/api/openapi.json" {
-                    assert!(responses["401"].is_object() && responses["503"].is_object(), "{method} {path}");
+                    for status in ["401", "429", "503"] {
+                        assert!(responses[status].is_object(), "{method} {path} lacks {status}");
+                    }
                     assert!(operation["security"].is_array(), "{method} {path} names no authentication");
                 }
             }

@@ -50,7 +50,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -68,7 +68,15 @@ pub async fn serve(
             .header_read_timeout(limits.header_read_timeout)
             .max_headers(limits.max_header_lines)
             .keep_alive(true);
-        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+        // Each request learns the address its connection comes from (for per-address limits).
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(crate::middleware::ClientAddr(peer));
+                request
+            },
+        );
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let watched = graceful.watch(connection);
         connections.spawn(async move {
             if let Err(err) = watched.await {

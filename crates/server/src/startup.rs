@@ -28,6 +28,7 @@ pub struct AppState {
     pub analysis: AnalysisService,
     pub webhooks: WebhookService,
     pub auth: Authenticator,
+    pub limiter: cr_store::rate_limit::RateLimiter,
     pub config: Arc<Config>,
     /// Cancelled when the server starts shutting down (ends long-lived event streams).
     pub shutdown: CancellationToken,
@@ -129,6 +130,16 @@ impl Application {
             address = %listener.local_addr()?,
             "contract-reviewer ready"
         );
+        let limiter = match &config.redis_url {
+            Some(url) => cr_store::rate_limit::RateLimiter::redis(
+                url.expose(),
+                &config.cache.key_prefix,
+                Duration::from_millis(config.cache.timeout_ms),
+                Duration::from_millis(config.cache.breaker_open_ms),
+                config.rate_limit.period(),
+            )?,
+            None => cr_store::rate_limit::RateLimiter::memory(config.rate_limit.period()),
+        };
         let state = AppState {
             db,
             cache,
@@ -136,6 +147,7 @@ impl Application {
             analysis,
             webhooks,
             auth,
+            limiter,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
         };

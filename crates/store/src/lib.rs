@@ -16,6 +16,7 @@ pub mod files;
 pub mod identity;
 pub mod ids;
 pub mod jobs;
+pub mod rate_limit;
 pub mod retention;
 pub mod webhooks;
 

@@ -172,6 +172,9 @@ pub async fn spawn_app_without_waiting(mode: Mode, adjust: impl FnOnce(&mut Conf
     config.cache.key_prefix = format!("test:{}:", uuid::Uuid::now_v7().simple());
     // Tests of the analysis flow turn the workers on; the others keep documents still.
     config.worker.in_serve = false;
+    // Tests send many requests from one address and key; the rate-limit tests set their own.
+    config.rate_limit.per_key_requests = 1_000_000;
+    config.rate_limit.per_ip_requests = 1_000_000;
     let database = match mode {
         Mode::Server => {
             let database = TestDatabase::create().await;

@@ -8,6 +8,7 @@ mod cache;
 mod documents;
 mod isolation;
 mod limits;
+mod rate_limits;
 mod retention;
 mod robustness;
 mod webhooks;
