@@ -121,7 +121,16 @@ struct Inner {
     files: FileStore,
     settings: DocumentSettings,
     loads: SingleFlight<LoadResult>,
+    /// `next_cursor`s this process handed out recently, by organisation: only their pages
+    /// are cached, so a client walking made-up cursors cannot fill the cache.
+    issued_cursors: moka::sync::Cache<String, ()>,
 }
+
+/// Cursors remembered at most (each a few dozen bytes).
+const ISSUED_CURSORS: u64 = 20_000;
+
+/// Document statuses a cached list may filter on (another value is answered, not cached).
+const LISTED_STATUSES: [&str; 6] = ["uploaded", "queued", "processing", "analysing", "analysed", "failed"];
 
 pub(crate) fn document_key(org: &str, id: &str) -> String {
     format!("document:{org}:{id}")
@@ -134,7 +143,9 @@ pub(crate) fn list_namespace(org: &str) -> String {
 impl DocumentService {
     pub fn new(db: Database, cache: Cache, files: FileStore, settings: DocumentSettings) -> Self {
         let loads = SingleFlight::with_linger(settings.load_linger);
-        Self { inner: Arc::new(Inner { db, cache, files, settings, loads }) }
+        let issued_cursors =
+            moka::sync::Cache::builder().max_capacity(ISSUED_CURSORS).time_to_live(settings.list_ttl).build();
+        Self { inner: Arc::new(Inner { db, cache, files, settings, loads, issued_cursors }) }
     }
 
     pub fn files(&self) -> &FileStore {
@@ -308,6 +319,21 @@ impl DocumentService {
         let (filter, limit) = parse_list_query(query)?;
         let inner = &self.inner;
         let org = &caller.organisation_id;
+        // Only pages a client gets by following the API are cached: no free-text filter, a
+        // known status, and the first page or one whose cursor this process handed out.
+        // Every other page is answered from the database, so what the cache holds is bounded
+        // by the pages really served, not by what a client makes up.
+        let cacheable = filter.contract_type.is_none()
+            && filter.client.is_none()
+            && filter.filename_contains.is_none()
+            && filter.status.as_deref().is_none_or(|status| LISTED_STATUSES.contains(&status))
+            && filter
+                .before_id
+                .as_ref()
+                .is_none_or(|cursor| inner.issued_cursors.contains_key(&format!("{org}:{cursor}")));
+        if !cacheable {
+            return self.load_page(org, &filter, limit).await;
+        }
         let Some(version) = inner.cache.generation(&list_namespace(org)).await else {
             return self.load_page(org, &filter, limit).await;
         };
@@ -341,6 +367,9 @@ impl DocumentService {
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if has_more { rows.last().map(|r| r.id.clone()) } else { None };
+        if let Some(cursor) = &next_cursor {
+            self.inner.issued_cursors.insert(format!("{org}:{cursor}"), ());
+        }
         let page = DocumentPage { items: rows, next_cursor };
         Ok(Bytes::from(serde_json::to_vec(&page).context("serialising a page")?))
     }

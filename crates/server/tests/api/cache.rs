@@ -545,3 +545,43 @@ async fn the_service_starts_and_serves_while_redis_is_unreachable() {
     assert_eq!(fetched.status(), 200);
     assert!(state.cache.stats().misses > 0);
 }
+
+/// Keys this app holds in the shared test Redis.
+async fn redis_keys_of(app: &crate::helpers::TestApp) -> Vec<String> {
+    let client = redis::Client::open(redis_url()).expect("url");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("redis");
+    let prefix = app.state.config.cache.key_prefix.clone();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut connection).await.expect("keys");
+    // (Rate-limit buckets come and go with each request, within their period.)
+    keys.into_iter().filter(|key| !key.starts_with(&format!("{prefix}rl:"))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walking_made_up_cursors_and_filters_adds_nothing_to_redis() {
+    let app = spawn_app(Mode::Server).await;
+    let org = app.new_org().await;
+    app.upload_text(&org.key, None).await;
+    assert_eq!(app.get(&org.key, "/api/documents").await.status(), 200);
+    let before = redis_keys_of(&app).await.len();
+    for i in 0..20 {
+        let cursor = cr_store::ids::new_id("doc");
+        assert_eq!(app.get(&org.key, &format!("/api/documents?cursor={cursor}")).await.status(), 200);
+        assert_eq!(app.get(&org.key, &format!("/api/documents?q=made-up-{i}")).await.status(), 200);
+    }
+    assert_eq!(redis_keys_of(&app).await.len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reached_by_a_cursor_the_api_gave_is_cached() {
+    let app = spawn_app(Mode::Server).await;
+    let org = app.new_org().await;
+    for _ in 0..3 {
+        app.upload_text(&org.key, None).await;
+    }
+    let first: Value = app.get(&org.key, "/api/documents?limit=1").await.json().await.expect("json");
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let before = redis_keys_of(&app).await.len();
+    assert_eq!(app.get(&org.key, &format!("/api/documents?limit=1&cursor={cursor}")).await.status(), 200);
+    assert_eq!(redis_keys_of(&app).await.len(), before + 1);
+}
