@@ -155,8 +155,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.message() } });
         let mut response = (self.status(), axum::Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after_secs, .. } = self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        match self {
+            Self::TooManyRequests { retry_after_secs, .. } => {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            }
+            Self::Unauthenticated => {
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer realm=\"contract-reviewer\""),
+                );
+            }
+            _ => {}
         }
         response
     }

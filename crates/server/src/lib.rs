@@ -4,6 +4,7 @@
 pub mod analysis_routes;
 pub mod config;
 pub mod error;
+pub mod key_routes;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

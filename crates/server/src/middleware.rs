@@ -168,8 +168,15 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
 /// The API key a request presents, as the authentication extractor reads it.
 pub fn presented_api_key(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" alike.
     value("x-api-key")
-        .or_else(|| value("authorization").and_then(|v| v.strip_prefix("Bearer ")))
+        .or_else(|| value("authorization").and_then(bearer_token))
         .map(str::trim)
         .filter(|key| !key.is_empty())
+}
+
+/// The token of an `Authorization: Bearer <token>` value, the scheme in any case.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }

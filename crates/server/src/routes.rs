@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use crate::analysis_routes as analysis;
 use crate::error::ApiError;
+use crate::key_routes;
 use crate::middleware;
 use crate::startup::AppState;
 use crate::webhook_routes as webhooks;
@@ -37,6 +38,9 @@ pub fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(openapi))
         .routes(routes!(create_organisation))
+        .routes(routes!(key_routes::create_key, key_routes::list_keys))
+        .routes(routes!(key_routes::revoke_key))
+        .routes(routes!(key_routes::rotate_key))
         .routes((schemas, paths, documents.layer(DefaultBodyLimit::max(upload_limit))))
         .routes(routes!(get_document, update_document, delete_document))
         .routes(routes!(download_original))
@@ -82,7 +86,24 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let key = middleware::presented_api_key(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
-        Ok(Caller(state.auth.authenticate(key).await?))
+        let principal = state.auth.authenticate(key).await?;
+        let needed = scope_needed(&parts.method, parts.uri.path());
+        if !principal.has_scope(needed) {
+            return Err(ApiError::Forbidden(format!("this API key lacks the `{needed}` scope")));
+        }
+        Ok(Caller(principal))
+    }
+}
+
+/// The scope a request needs: `read` to read, `analyze` to upload, change or analyse, `admin`
+/// to change organisations, their settings, webhooks and API keys.
+fn scope_needed(method: &axum::http::Method, path: &str) -> &'static str {
+    let reads = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let administers = ["/api/organisations", "/api/keys", "/api/webhooks"].iter().any(|p| path.starts_with(p));
+    match (reads, administers) {
+        (true, _) => "read",
+        (false, true) => "admin",
+        (false, false) => "analyze",
     }
 }
 

@@ -113,7 +113,7 @@ impl Services {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let Services { db, cache, files, analysis, webhooks } = Services::build(&config).await?;
-        let auth = Authenticator::new(db.clone());
+        let auth = Authenticator::new(db.clone(), cache.clone());
         let bootstrap_api_key =
             auth.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned())).await?;
         if let Some(key) = &bootstrap_api_key {

@@ -1,42 +1,162 @@
-//! Who is calling: API keys resolved to a [`Principal`], and organisation provisioning.
+//! Who is calling: API keys resolved to a [`Principal`], their management (create, list,
+//! rotate, revoke), and organisation provisioning.
 //!
-//! Resolved keys are kept in process for a short time so the hot read path does not query
-//! the database; a revoked key therefore stays valid for at most [`PRINCIPAL_TTL`].
+//! Resolved keys are kept in process for [`PRINCIPAL_TTL`] so the hot path does not query the
+//! database, each with the generation its key had in the shared cache when it was resolved.
+//! Revoking or rotating a key bumps that generation (through Redis, or the invalidation log
+//! while Redis is down), so every instance refuses the key on its next request; when the
+//! generation cannot be read, the key is resolved from the database.
 
 use std::time::Duration;
 
+use cr_store::api_keys::{self, ApiKeyInfo, CreatedApiKey, NewApiKey};
+use cr_store::cache::Generation;
 use cr_store::identity::{self, Principal, ProvisionedOrganisation};
-use cr_store::Database;
+use cr_store::{Cache, Database};
 
 use crate::ServiceError;
 
 /// How long a resolved (or unknown) key is remembered in process.
 pub const PRINCIPAL_TTL: Duration = Duration::from_secs(30);
 
+/// How often `last_used_at` is written for one key at most.
+const LAST_USED_EVERY: Duration = Duration::from_secs(60);
+
+/// Longest key name.
+const MAX_KEY_NAME: usize = 100;
+
 #[derive(Clone)]
 pub struct Authenticator {
     db: Database,
-    resolved: moka::sync::Cache<String, Option<Principal>>,
+    cache: Cache,
+    resolved: moka::sync::Cache<String, (Option<Principal>, Generation)>,
+    touched: moka::sync::Cache<String, ()>,
+}
+
+/// The shared-cache key whose generation a key's resolution is valid for.
+fn key_generation(hash: &str) -> String {
+    format!("auth:api-key:{hash}")
 }
 
 impl Authenticator {
-    pub fn new(db: Database) -> Self {
+    pub fn new(db: Database, cache: Cache) -> Self {
         let resolved = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(PRINCIPAL_TTL).build();
-        Self { db, resolved }
+        let touched = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(LAST_USED_EVERY).build();
+        Self { db, cache, resolved, touched }
     }
 
-    /// The principal for a presented API key.
+    /// The principal for a presented API key (live, not expired).
     pub async fn authenticate(&self, api_key: &str) -> Result<Principal, ServiceError> {
         if api_key.is_empty() || api_key.len() > 200 {
             return Err(ServiceError::Unauthenticated);
         }
         let hash = identity::hash_api_key(api_key);
-        if let Some(known) = self.resolved.get(&hash) {
-            return known.ok_or(ServiceError::Unauthenticated);
+        let generation = self.cache.generation(&key_generation(&hash)).await;
+        let remembered = self.resolved.get(&hash).filter(|(_, seen)| Some(*seen) == generation);
+        let principal = match remembered {
+            Some((known, _)) => known,
+            None => {
+                let principal = identity::principal_by_key_hash(&self.db, &hash).await?;
+                if let Some(generation) = generation {
+                    self.resolved.insert(hash.clone(), (principal.clone(), generation));
+                }
+                principal
+            }
+        };
+        // (A remembered key may have expired since.)
+        let principal = principal
+            .filter(|p| p.expires_at.is_none_or(|at| at > chrono::Utc::now()))
+            .ok_or(ServiceError::Unauthenticated)?;
+        if !self.touched.contains_key(&hash) {
+            self.touched.insert(hash.clone(), ());
+            if let Err(err) = api_keys::touch(&self.db, &hash).await {
+                tracing::warn!(error = %err, "could not record when an API key was used");
+            }
         }
-        let principal = identity::principal_by_key_hash(&self.db, &hash).await?;
-        self.resolved.insert(hash, principal.clone());
-        principal.ok_or(ServiceError::Unauthenticated)
+        Ok(principal)
+    }
+
+    /// A new key for the caller's own user, with at most the caller's scopes.
+    pub async fn create_key(
+        &self,
+        caller: &Principal,
+        name: &str,
+        scopes: Option<Vec<String>>,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<CreatedApiKey, ServiceError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > MAX_KEY_NAME || name.chars().any(char::is_control) {
+            return Err(ServiceError::invalid("invalid_name", "the key name must be 1 to 100 printable characters"));
+        }
+        let scopes = scopes.unwrap_or_else(|| caller.scopes.split(',').map(str::to_owned).collect());
+        if scopes.is_empty() || scopes.iter().any(|s| !api_keys::SCOPES.contains(&s.as_str())) {
+            return Err(ServiceError::invalid("invalid_scopes", "scopes must be some of read, analyze, admin"));
+        }
+        if let Some(scope) = scopes.iter().find(|s| !caller.has_scope(s)) {
+            return Err(ServiceError::Forbidden(if scope == "admin" {
+                "a key cannot grant the admin scope it does not have"
+            } else {
+                "a key cannot grant a scope it does not have"
+            }));
+        }
+        if expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            return Err(ServiceError::invalid("invalid_expiry", "expires_at must be in the future"));
+        }
+        let mut scopes = scopes;
+        scopes.sort();
+        scopes.dedup();
+        let new = NewApiKey {
+            organisation_id: &caller.organisation_id,
+            user_id: &caller.user_id,
+            name,
+            scopes: &scopes,
+            expires_at,
+            actor_id: &caller.user_id,
+        };
+        Ok(api_keys::create(&self.db, &new).await?)
+    }
+
+    /// The keys the caller may see: all of the organisation's for an admin, else its own.
+    pub async fn list_keys(&self, caller: &Principal) -> Result<Vec<ApiKeyInfo>, ServiceError> {
+        let own = (caller.role != "admin").then_some(caller.user_id.as_str());
+        Ok(api_keys::list(&self.db, &caller.organisation_id, own).await?)
+    }
+
+    /// Revokes a key: refused on the next request, on every instance.
+    pub async fn revoke_key(&self, caller: &Principal, key_id: &str) -> Result<(), ServiceError> {
+        self.may_manage(caller, key_id).await?;
+        let hash = api_keys::revoke(&self.db, &caller.organisation_id, key_id, &caller.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("API key"))?;
+        self.forget(&hash).await;
+        Ok(())
+    }
+
+    /// Replaces a key by a new one (same name, scopes and expiry); the old one is refused on
+    /// the next request, on every instance.
+    pub async fn rotate_key(&self, caller: &Principal, key_id: &str) -> Result<CreatedApiKey, ServiceError> {
+        self.may_manage(caller, key_id).await?;
+        let (created, old_hash) = api_keys::rotate(&self.db, &caller.organisation_id, key_id, &caller.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound("API key"))?;
+        self.forget(&old_hash).await;
+        Ok(created)
+    }
+
+    /// A key may be managed by its own user, or by an organisation admin (with the admin scope).
+    async fn may_manage(&self, caller: &Principal, key_id: &str) -> Result<(), ServiceError> {
+        let key =
+            api_keys::get(&self.db, &caller.organisation_id, key_id).await?.ok_or(ServiceError::NotFound("API key"))?;
+        let admin = caller.role == "admin" && caller.has_scope("admin");
+        if key.user_id != caller.user_id && !admin {
+            return Err(ServiceError::NotFound("API key"));
+        }
+        Ok(())
+    }
+
+    async fn forget(&self, hash: &str) {
+        self.cache.invalidate(&[key_generation(hash)]).await;
+        self.resolved.invalidate(hash);
     }
 
     /// Creates an organisation with its first admin (platform admins only).

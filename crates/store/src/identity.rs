@@ -19,6 +19,17 @@ pub struct Principal {
     pub organisation_id: String,
     pub role: String,
     pub is_platform_admin: bool,
+    /// The key the request came with, and what it may do (comma-separated scopes).
+    pub key_id: String,
+    pub scopes: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Principal {
+    /// Whether the key carries `scope` (`read`, `analyze`, `admin`).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.split(',').any(|s| s == scope)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -52,10 +63,12 @@ pub fn generate_api_key() -> String {
 
 /// The principal owning a live API key with this hash.
 pub async fn principal_by_key_hash(db: &Database, key_hash: &str) -> Result<Option<Principal>, sqlx::Error> {
-    const SQL: &str = "SELECT u.id AS user_id, u.organisation_id, u.role, u.is_platform_admin \
+    const SQL: &str = "SELECT u.id AS user_id, u.organisation_id, u.role, u.is_platform_admin, \
+                       k.id AS key_id, k.scopes, k.expires_at \
                        FROM api_keys k JOIN users u ON u.id = k.user_id \
-                       WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
-    with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).fetch_optional(p).await)
+                       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)";
+    let now = crate::ids::now();
+    with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).bind(now).fetch_optional(p).await)
 }
 
 /// Number of users; zero means the instance still needs its bootstrap admin.

@@ -9,6 +9,7 @@
 //! - [`jobs`] and [`analyses`]: the analysis state machine and its results, as rows.
 
 pub mod analyses;
+pub mod api_keys;
 pub mod cache;
 pub mod db;
 pub mod documents;

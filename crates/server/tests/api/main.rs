@@ -7,6 +7,7 @@ mod analysis;
 mod cache;
 mod documents;
 mod isolation;
+mod keys;
 mod limits;
 mod rate_limits;
 mod retention;
