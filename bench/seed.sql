@@ -2,7 +2,7 @@
 -- with a ~10-field metadata object and a ~2 KB excerpt, so responses weigh what the peer's do
 -- (its documents carry ~2 KB of content).
 DELETE FROM document_relations; DELETE FROM idempotency_keys; DELETE FROM audit_logs WHERE target_type = 'document';
-DELETE FROM analysis_results; DELETE FROM analysis_jobs; DELETE FROM documents;
+DELETE FROM analysis_jobs; DELETE FROM documents;
 INSERT INTO documents (id, organisation_id, owner_id, filename, original_filename, stored_path, size_bytes,
                        media_type, sha256, status, metadata, version, created_at, updated_at)
 SELECT 'doc_' || lpad(to_hex(i), 32, '0'), u.organisation_id, u.id,

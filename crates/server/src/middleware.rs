@@ -137,17 +137,17 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
         return next.run(request).await;
     }
     let ip = request.extensions().get::<ClientAddr>().map_or_else(|| "unknown".to_owned(), |a| a.0.ip().to_string());
-    let mut decision = state.limiter.check(&format!("ip:{ip}"), settings.per_ip()).await;
-    if decision.allowed {
-        if let Some(key) = presented_api_key(request.headers()) {
-            // The key's hash, not the key, names its bucket (Redis keys are no place for secrets).
-            let hash = cr_store::identity::hash_api_key(key);
-            let by_key = state.limiter.check(&format!("key:{}", &hash[..hash.len().min(32)]), settings.per_key()).await;
-            if !by_key.allowed || by_key.remaining < decision.remaining {
-                decision = by_key;
-            }
-        }
+    let by_ip = format!("ip:{ip}");
+    // The key's hash, not the key, names its bucket (Redis keys are no place for secrets).
+    let by_key = presented_api_key(request.headers()).map(|key| {
+        let hash = cr_store::identity::hash_api_key(key);
+        format!("key:{}", &hash[..hash.len().min(32)])
+    });
+    let mut buckets = vec![(by_ip.as_str(), settings.per_ip())];
+    if let Some(by_key) = &by_key {
+        buckets.push((by_key.as_str(), settings.per_key()));
     }
+    let decision = state.limiter.check(&buckets).await;
     let mut response = if decision.allowed {
         next.run(request).await
     } else {

@@ -22,13 +22,13 @@ pub struct Quota {
 }
 
 impl Quota {
-    /// The spacing between requests at the sustained rate, in milliseconds (at least 1).
-    fn interval_ms(self) -> u64 {
-        (self.period_ms() / u64::from(self.requests.max(1))).max(1)
+    /// The spacing between requests at the sustained rate, in microseconds (at least 1).
+    fn interval_us(self) -> u64 {
+        (self.period_us() / u64::from(self.requests.max(1))).max(1)
     }
 
-    fn period_ms(self) -> u64 {
-        u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX).max(1)
+    fn period_us(self) -> u64 {
+        u64::try_from(self.period.as_micros()).unwrap_or(u64::MAX).max(1)
     }
 }
 
@@ -45,10 +45,10 @@ pub struct Decision {
     pub retry_after: Duration,
 }
 
-/// The GCRA step shared by both backends: from the stored TAT (or none) and now, the
-/// decision and the TAT to store when allowed.
+/// The GCRA step shared by both backends: from the stored TAT (or none) and now, in
+/// microseconds, the decision and the TAT to store when allowed.
 fn gcra(stored_tat: Option<u64>, now: u64, quota: Quota) -> (Decision, Option<u64>) {
-    let (interval, tolerance) = (quota.interval_ms(), quota.period_ms());
+    let (interval, tolerance) = (quota.interval_us(), quota.period_us());
     let tat = stored_tat.unwrap_or(now).max(now);
     let new_tat = tat + interval;
     let ahead = new_tat - now;
@@ -57,8 +57,8 @@ fn gcra(stored_tat: Option<u64>, now: u64, quota: Quota) -> (Decision, Option<u6
             allowed: false,
             limit: quota.requests,
             remaining: 0,
-            reset: Duration::from_millis(tat - now),
-            retry_after: Duration::from_millis(ahead - tolerance),
+            reset: Duration::from_micros(tat - now),
+            retry_after: Duration::from_micros(ahead - tolerance),
         };
         return (decision, None);
     }
@@ -67,31 +67,46 @@ fn gcra(stored_tat: Option<u64>, now: u64, quota: Quota) -> (Decision, Option<u6
         allowed: true,
         limit: quota.requests,
         remaining,
-        reset: Duration::from_millis(ahead),
+        reset: Duration::from_micros(ahead),
         retry_after: Duration::ZERO,
     };
     (decision, Some(new_tat))
 }
 
-/// The same step in Redis, on Redis's clock (every instance shares it). Returns
-/// `{allowed, remaining, reset_ms, retry_after_ms}`.
+/// The same step in Redis for several buckets at once (all must allow; a refusal takes
+/// nothing from any), on Redis's clock (every instance shares it), in microseconds (exact in
+/// Lua's doubles until the year 2255). ARGV[1] is how many requests to take at most (a lease,
+/// see [`RateLimiter`]); then `interval, tolerance, limit` per key. Takes as many as every
+/// bucket allows, at least one, and returns `{allowed, index, remaining, reset_us,
+/// retry_after_us, taken}` of the refusing bucket, or of the bucket with the least remaining.
 const GCRA_SCRIPT: &str = r"
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local ahead = new_tat - now
-if ahead > tolerance then
-  return {0, 0, tat - now, ahead - tolerance}
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local wanted = tonumber(ARGV[1])
+local tats, fits, take = {}, {}, wanted
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 1])
+  local tolerance = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local fit = math.floor((tolerance - (tat - now)) / interval)
+  if fit < 1 then
+    return {0, i - 1, 0, tat - now, tat + interval - now - tolerance, 0}
+  end
+  tats[i], fits[i] = tat, fit
+  if fit < take then take = fit end
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', ahead)
-local remaining = math.floor((tolerance - ahead) / interval)
-if remaining > limit then remaining = limit end
-return {1, remaining, ahead, 0}
+local best, best_remaining, best_ahead = 1, nil, 0
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 1])
+  local limit = tonumber(ARGV[3 * i + 1])
+  local new_tat = tats[i] + take * interval
+  local ahead = new_tat - now
+  redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil(ahead / 1000))
+  local remaining = math.min(fits[i] - take, limit)
+  if best_remaining == nil or remaining < best_remaining then best, best_remaining, best_ahead = i, remaining, ahead end
+end
+return {1, best - 1, best_remaining, best_ahead, 0, take}
 ";
 
 /// Limits kept in process: a bounded map of TATs, entries dropped once idle for longer than
@@ -107,19 +122,43 @@ impl MemoryLimiter {
         Self { tats, epoch: Instant::now() }
     }
 
-    fn check(&self, bucket: &str, quota: Quota) -> Decision {
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let cell = self.tats.get_with(bucket.to_owned(), || Arc::new(Mutex::new(0)));
-        let Ok(mut tat) = cell.lock() else {
-            // A poisoned lock only means another request panicked mid-update: start the bucket over.
-            return gcra(None, now, quota).0;
-        };
-        let stored = (*tat > 0).then_some(*tat);
-        let (decision, new_tat) = gcra(stored, now, quota);
-        if let Some(new_tat) = new_tat {
-            *tat = new_tat;
+    /// All of `buckets` allow the request, or none is charged (see [`GCRA_SCRIPT`]).
+    fn check(&self, buckets: &[(&str, Quota)]) -> Decision {
+        // (From 1, so that 0 can stand for "no request yet".)
+        let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX).saturating_add(1);
+        let cells: Vec<Arc<Mutex<u64>>> = buckets
+            .iter()
+            .map(|(bucket, _)| self.tats.get_with((*bucket).to_owned(), || Arc::new(Mutex::new(0))))
+            .collect();
+        // Locked in the order of the bucket names, so two requests never wait on each other.
+        let mut order: Vec<usize> = (0..buckets.len()).collect();
+        order.sort_by_key(|&i| buckets[i].0);
+        let mut guards: Vec<Option<std::sync::MutexGuard<'_, u64>>> = (0..buckets.len()).map(|_| None).collect();
+        for &i in &order {
+            // A poisoned lock only means a request panicked mid-update; its value is still a TAT.
+            guards[i] = Some(cells[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         }
-        decision
+        let mut decided: Vec<(Decision, Option<u64>)> = Vec::with_capacity(buckets.len());
+        for (i, (_, quota)) in buckets.iter().enumerate() {
+            let stored = guards[i].as_deref().copied().filter(|tat| *tat > 0);
+            let (decision, new_tat) = gcra(stored, now, *quota);
+            if !decision.allowed {
+                return decision;
+            }
+            decided.push((decision, new_tat));
+        }
+        for (guard, (_, new_tat)) in guards.iter_mut().zip(&decided) {
+            if let (Some(guard), Some(new_tat)) = (guard.as_mut(), new_tat) {
+                **guard = *new_tat;
+            }
+        }
+        decided.into_iter().map(|(decision, _)| decision).min_by_key(|d| d.remaining).unwrap_or(Decision {
+            allowed: true,
+            limit: 0,
+            remaining: 0,
+            reset: Duration::ZERO,
+            retry_after: Duration::ZERO,
+        })
     }
 }
 
@@ -127,7 +166,9 @@ impl MemoryLimiter {
 /// in-process limiter decides meanwhile.
 struct RedisLimiter {
     client: redis::Client,
-    connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    connection: Mutex<Option<MultiplexedConnection>>,
+    /// Held while connecting, so that a burst of requests makes one connection.
+    connecting: tokio::sync::Mutex<()>,
     script: redis::Script,
     key_prefix: String,
     op_timeout: Duration,
@@ -136,29 +177,35 @@ struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    async fn check(&self, bucket: &str, quota: Quota) -> Result<Decision, String> {
+    /// Takes up to `wanted` requests from every bucket: the decision and how many were taken.
+    async fn check(&self, buckets: &[(&str, Quota)], wanted: u32) -> Result<(Decision, u32), String> {
         if self.open_until.lock().ok().and_then(|until| *until).is_some_and(|until| Instant::now() < until) {
             return Err("breaker open".into());
         }
         let attempt = async {
             let mut connection = self.connection().await?;
-            let reply: Vec<u64> = self
-                .script
-                .key(format!("{}rl:{bucket}", self.key_prefix))
-                .arg(quota.interval_ms())
-                .arg(quota.period_ms())
-                .arg(quota.requests)
-                .invoke_async(&mut connection)
-                .await
-                .map_err(|err| err.to_string())?;
+            let mut invocation = self.script.prepare_invoke();
+            invocation.arg(wanted.max(1));
+            for (bucket, quota) in buckets {
+                invocation
+                    .key(format!("{}rl:{bucket}", self.key_prefix))
+                    .arg(quota.interval_us())
+                    .arg(quota.period_us())
+                    .arg(quota.requests);
+            }
+            let reply: Vec<u64> = invocation.invoke_async(&mut connection).await.map_err(|err| err.to_string())?;
             match reply[..] {
-                [allowed, remaining, reset, retry_after] => Ok(Decision {
-                    allowed: allowed == 1,
-                    limit: quota.requests,
-                    remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
-                    reset: Duration::from_millis(reset),
-                    retry_after: Duration::from_millis(retry_after),
-                }),
+                [allowed, index, remaining, reset, retry_after, taken] => {
+                    let (_, quota) = usize::try_from(index).ok().and_then(|i| buckets.get(i)).ok_or("bad index")?;
+                    let decision = Decision {
+                        allowed: allowed == 1,
+                        limit: quota.requests,
+                        remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                        reset: Duration::from_micros(reset),
+                        retry_after: Duration::from_micros(retry_after),
+                    };
+                    Ok((decision, u32::try_from(taken).unwrap_or(0)))
+                }
                 _ => Err(format!("unexpected reply {reply:?}")),
             }
         };
@@ -167,21 +214,29 @@ impl RedisLimiter {
             if let Ok(mut until) = self.open_until.lock() {
                 *until = Some(Instant::now() + self.breaker_open);
             }
-            *self.connection.lock().await = None;
+            if let Ok(mut slot) = self.connection.lock() {
+                *slot = None;
+            }
         }
         result
     }
 
     async fn connection(&self) -> Result<MultiplexedConnection, String> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = slot.as_ref() {
-            return Ok(connection.clone());
+        let current = || self.connection.lock().ok().and_then(|slot| slot.clone());
+        if let Some(connection) = current() {
+            return Ok(connection);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(connection) = current() {
+            return Ok(connection);
         }
         let config =
             AsyncConnectionConfig::new().set_connection_timeout(self.op_timeout).set_response_timeout(self.op_timeout);
         let connection =
             self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(|err| err.to_string())?;
-        *slot = Some(connection.clone());
+        if let Ok(mut slot) = self.connection.lock() {
+            *slot = Some(connection.clone());
+        }
         Ok(connection)
     }
 }
@@ -193,12 +248,64 @@ pub struct LimiterCounters {
     pub refused: AtomicU64,
     /// Decisions the in-process limiter took because Redis failed.
     pub fallbacks: AtomicU64,
+    /// Scripts run in Redis (each decides one request or takes a lease of several).
+    pub redis_calls: AtomicU64,
 }
+
+/// Requests taken from Redis ahead for one set of buckets, to be allowed in process for a
+/// moment: a busy client costs one round trip per lease instead of one per request. A lease
+/// is never larger than a tenth of the smallest quota, nor than the requests the same
+/// buckets saw in the last lease's time, so a quiet or small bucket is decided one request at
+/// a time; what a lease leaves unused when it lapses is lost (counted as used), never given
+/// twice. One request at a time refills a lease; the others wait for it.
+#[derive(Clone, Copy, Debug)]
+struct Lease {
+    tokens: u32,
+    until: Instant,
+    decision: Decision,
+    /// Requests counted in the current window of [`LEASE_TTL`], and in the last full one.
+    window_start: Instant,
+    window_count: u32,
+    last_window: u32,
+}
+
+impl Lease {
+    /// Counts a request; takes one leased request if there is a fresh one.
+    fn take(&mut self, now: Instant) -> Option<Decision> {
+        if now.duration_since(self.window_start) > LEASE_TTL {
+            self.last_window = self.window_count;
+            self.window_count = 0;
+            self.window_start = now;
+        }
+        self.window_count = self.window_count.saturating_add(1);
+        self.take_leased(now)
+    }
+
+    fn take_leased(&mut self, now: Instant) -> Option<Decision> {
+        if self.tokens == 0 || now >= self.until {
+            return None;
+        }
+        self.tokens -= 1;
+        self.decision.remaining = self.decision.remaining.saturating_sub(1);
+        Some(self.decision)
+    }
+}
+
+struct LeaseCell {
+    lease: Mutex<Lease>,
+    refill: tokio::sync::Mutex<()>,
+}
+
+/// How long leased requests may be used.
+const LEASE_TTL: Duration = Duration::from_millis(50);
+/// The largest lease.
+const MAX_LEASE: u32 = 64;
 
 /// Rate limits by bucket (an API key's hash, an IP address, …), each with its quota.
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Option<Arc<RedisLimiter>>,
+    leases: moka::sync::Cache<String, Arc<LeaseCell>>,
     memory: Arc<MemoryLimiter>,
     pub counters: Arc<LimiterCounters>,
 }
@@ -211,6 +318,10 @@ impl RateLimiter {
     pub fn memory(longest_period: Duration) -> Self {
         Self {
             redis: None,
+            leases: moka::sync::Cache::builder()
+                .max_capacity(MEMORY_BUCKETS)
+                .time_to_idle(Duration::from_secs(1))
+                .build(),
             memory: Arc::new(MemoryLimiter::new(MEMORY_BUCKETS, longest_period)),
             counters: Arc::default(),
         }
@@ -226,7 +337,8 @@ impl RateLimiter {
     ) -> anyhow::Result<Self> {
         let redis = RedisLimiter {
             client: redis::Client::open(url)?,
-            connection: tokio::sync::Mutex::new(None),
+            connection: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             script: redis::Script::new(GCRA_SCRIPT),
             key_prefix: key_prefix.to_owned(),
             op_timeout,
@@ -236,24 +348,63 @@ impl RateLimiter {
         Ok(Self { redis: Some(Arc::new(redis)), ..Self::memory(longest_period) })
     }
 
-    /// Takes one request from `bucket`, or refuses it.
-    pub async fn check(&self, bucket: &str, quota: Quota) -> Decision {
+    /// Takes one request from each of `buckets` (a client's address, its key, …), or refuses
+    /// it and takes nothing: one decision, one round trip.
+    pub async fn check(&self, buckets: &[(&str, Quota)]) -> Decision {
         let decision = match &self.redis {
-            Some(redis) => match redis.check(bucket, quota).await {
+            Some(redis) => match self.check_in_redis(redis, buckets).await {
                 Ok(decision) => decision,
                 Err(err) => {
                     if self.counters.fallbacks.fetch_add(1, Ordering::Relaxed) == 0 {
                         tracing::warn!(error = %err, "rate limits: Redis failed; limiting in process meanwhile");
                     }
-                    self.memory.check(bucket, quota)
+                    self.memory.check(buckets)
                 }
             },
-            None => self.memory.check(bucket, quota),
+            None => self.memory.check(buckets),
         };
         if !decision.allowed {
             self.counters.refused.fetch_add(1, Ordering::Relaxed);
         }
         decision
+    }
+
+    /// A request from a lease of these buckets, or a call to Redis (taking a new lease).
+    async fn check_in_redis(&self, redis: &RedisLimiter, buckets: &[(&str, Quota)]) -> Result<Decision, String> {
+        let id = buckets.iter().map(|(bucket, _)| *bucket).collect::<Vec<_>>().join("|");
+        let cell = self.leases.get_with(id, || {
+            let now = Instant::now();
+            let idle =
+                Decision { allowed: true, limit: 0, remaining: 0, reset: Duration::ZERO, retry_after: Duration::ZERO };
+            let lease =
+                Lease { tokens: 0, until: now, decision: idle, window_start: now, window_count: 0, last_window: 0 };
+            Arc::new(LeaseCell { lease: Mutex::new(lease), refill: tokio::sync::Mutex::new(()) })
+        });
+        let lock = || cell.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(decision) = lock().take(Instant::now()) {
+            return Ok(decision);
+        }
+        let _refilling = cell.refill.lock().await;
+        let wanted = {
+            let mut lease = lock();
+            if let Some(decision) = lease.take_leased(Instant::now()) {
+                return Ok(decision);
+            }
+            let smallest = buckets.iter().map(|(_, quota)| quota.requests).min().unwrap_or(1);
+            lease.last_window.max(lease.window_count).min(MAX_LEASE).min(smallest / 10).max(1)
+        };
+        self.counters.redis_calls.fetch_add(1, Ordering::Relaxed);
+        let (mut decision, taken) = redis.check(buckets, wanted).await?;
+        if decision.allowed {
+            // (What the lease holds is still this client's to use.)
+            let leased = taken.saturating_sub(1);
+            decision.remaining = decision.remaining.saturating_add(leased);
+            let mut lease = lock();
+            lease.tokens = leased;
+            lease.until = Instant::now() + LEASE_TTL;
+            lease.decision = decision;
+        }
+        Ok(decision)
     }
 }
 
@@ -268,7 +419,7 @@ mod tests {
         let mut tat = None;
         let mut allowed = 0;
         for _ in 0..8 {
-            let (decision, new_tat) = gcra(tat, 1_000, FIVE_PER_SECOND);
+            let (decision, new_tat) = gcra(tat, 1_000_000, FIVE_PER_SECOND);
             if decision.allowed {
                 allowed += 1;
                 tat = new_tat;
@@ -281,12 +432,12 @@ mod tests {
     fn a_refusal_says_when_to_retry_and_then_it_is_allowed() {
         let mut tat = None;
         for _ in 0..5 {
-            tat = gcra(tat, 1_000, FIVE_PER_SECOND).1;
+            tat = gcra(tat, 1_000_000, FIVE_PER_SECOND).1;
         }
-        let (refused, _) = gcra(tat, 1_000, FIVE_PER_SECOND);
+        let (refused, _) = gcra(tat, 1_000_000, FIVE_PER_SECOND);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after, Duration::from_millis(200));
-        let later = 1_000 + 200;
+        let later = 1_000_000 + 200_000;
         assert!(gcra(tat, later, FIVE_PER_SECOND).0.allowed);
     }
 
@@ -295,7 +446,7 @@ mod tests {
         let mut tat = None;
         let mut seen = Vec::new();
         for _ in 0..5 {
-            let (decision, new_tat) = gcra(tat, 1_000, FIVE_PER_SECOND);
+            let (decision, new_tat) = gcra(tat, 1_000_000, FIVE_PER_SECOND);
             seen.push(decision.remaining);
             tat = new_tat;
         }
@@ -303,12 +454,36 @@ mod tests {
     }
 
     #[test]
+    fn a_quota_of_a_million_a_tenth_of_a_second_does_not_refuse_a_burst() {
+        let quota = Quota { requests: 1_000_000, period: Duration::from_millis(100) };
+        let mut tat = None;
+        for _ in 0..10_000 {
+            let (decision, new_tat) = gcra(tat, 1_000_000, quota);
+            assert!(decision.allowed);
+            tat = new_tat;
+        }
+    }
+
+    #[test]
     fn the_memory_limiter_keeps_buckets_apart() {
         let limiter = MemoryLimiter::new(100, Duration::from_secs(60));
         let quota = Quota { requests: 2, period: Duration::from_secs(60) };
-        assert!(limiter.check("a", quota).allowed);
-        assert!(limiter.check("a", quota).allowed);
-        assert!(!limiter.check("a", quota).allowed);
-        assert!(limiter.check("b", quota).allowed);
+        assert!(limiter.check(&[("a", quota)]).allowed);
+        assert!(limiter.check(&[("a", quota)]).allowed);
+        assert!(!limiter.check(&[("a", quota)]).allowed);
+        assert!(limiter.check(&[("b", quota)]).allowed);
+    }
+
+    #[test]
+    fn a_request_refused_by_one_bucket_takes_nothing_from_the_others() {
+        let limiter = MemoryLimiter::new(100, Duration::from_secs(60));
+        let (tight, loose) = (
+            Quota { requests: 1, period: Duration::from_secs(60) },
+            Quota { requests: 2, period: Duration::from_secs(60) },
+        );
+        assert!(limiter.check(&[("ip", loose), ("key", tight)]).allowed);
+        assert!(!limiter.check(&[("ip", loose), ("key", tight)]).allowed);
+        let other_key = limiter.check(&[("ip", loose), ("other", tight)]);
+        assert!(other_key.allowed, "the refused request took the address's second request");
     }
 }

@@ -114,3 +114,14 @@ async fn the_bucket_refills_after_its_interval() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(app.get(&app.admin_key, "/api/documents").await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_key_with_a_large_quota_is_decided_by_leases_not_one_call_per_request() {
+    let app = spawn_app_with(Mode::Server, quota(100_000, 100_000)).await;
+    let before = app.state.limiter.counters.redis_calls.load(std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..200 {
+        assert_eq!(app.get(&app.admin_key, "/api/documents").await.status(), 200);
+    }
+    let calls = app.state.limiter.counters.redis_calls.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(calls < 50, "{calls} Redis calls for 200 requests");
+}
