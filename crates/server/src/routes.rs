@@ -89,6 +89,20 @@ impl FromRequestParts<AppState> for Caller {
         let principal = state.auth.authenticate(key).await?;
         let needed = scope_needed(&parts.method, parts.uri.path());
         if !principal.has_scope(needed) {
+            let details =
+                serde_json::json!({ "method": parts.method.as_str(), "path": parts.uri.path(), "scope": needed });
+            // (A refusal that cannot be recorded is still a refusal.)
+            if let Err(err) = cr_store::api_keys::audit_refusal(
+                &state.db,
+                &principal.organisation_id,
+                &principal.user_id,
+                &principal.key_id,
+                &details,
+            )
+            .await
+            {
+                tracing::warn!(error = %err, "could not audit a refused request");
+            }
             return Err(ApiError::Forbidden(format!("this API key lacks the `{needed}` scope")));
         }
         Ok(Caller(principal))

@@ -224,3 +224,26 @@ pub async fn touch(db: &Database, key_hash: &str) -> Result<(), sqlx::Error> {
         .await
         .map(|_| ()))
 }
+
+/// Records a request a key was refused for lacking a scope (an audit row of its own).
+pub async fn audit_refusal(
+    db: &Database,
+    organisation_id: &str,
+    user_id: &str,
+    key_id: &str,
+    details: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let now = crate::ids::now();
+    in_transaction!(db, |tx| {
+        audit!(
+            tx,
+            org = organisation_id,
+            actor = user_id,
+            action = "api_key.refused",
+            target = ("api_key", key_id),
+            details = details,
+            at = now
+        );
+        Ok::<_, sqlx::Error>(())
+    })
+}

@@ -47,6 +47,16 @@ async fn a_read_only_key_cannot_upload_or_make_keys(mode: Mode) {
     assert!(body["error"]["message"].as_str().expect("message").contains("analyze"), "{body}");
     assert_eq!(app.post_json(read_only, "/api/keys", json!({ "name": "escalate" })).await.status(), 403);
 }
+
+async fn a_request_refused_for_its_scope_is_audited(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let org = app.new_org().await;
+    let created = create_key(&app, &org.key, json!({ "name": "dashboard", "scopes": ["read"] })).await;
+    let read_only = created["api_key"].as_str().expect("secret");
+    assert_eq!(app.post_json(read_only, "/api/keys", json!({ "name": "escalate" })).await.status(), 403);
+    assert_eq!(audited(&app, "api_key.refused", created["key"]["id"].as_str().expect("id")).await, 1);
+}
+in_both_modes!(a_request_refused_for_its_scope_is_audited);
 in_both_modes!(a_read_only_key_cannot_upload_or_make_keys);
 
 async fn a_key_cannot_be_made_with_an_unknown_scope_or_a_past_expiry(mode: Mode) {
