@@ -707,7 +707,7 @@ impl Playbook {
 /// has it and it is not the reader's side: the words before "may terminate" name it by its
 /// role ("Licensor") or its defined short name.
 fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Option<String> {
-    let lower = clause.to_ascii_lowercase();
+    let lower = clause.to_lowercase();
     for (at, _) in lower.match_indices("may terminate").chain(lower.match_indices("shall have the right to terminate"))
     {
         let before = &lower[crate::floor_boundary(&lower, at.saturating_sub(80))..at];
@@ -718,23 +718,7 @@ fn unilateral_terminator(clause: &str, terms: &Terms, side: Option<Side>) -> Opt
             continue;
         }
         // The holder is the role or party named last before the verb.
-        let mut holder: Option<(usize, String, Option<Side>)> = None;
-        let mut consider = |word: &str, name: String, role: Option<Side>| {
-            if let Some(pos) = before.rfind(word) {
-                if holder.as_ref().is_none_or(|(p, _, _)| pos > *p) {
-                    holder = Some((pos, name, role));
-                }
-            }
-        };
-        for (word, role) in crate::roles::role_words() {
-            consider(word, capitalise(word), Some(role));
-        }
-        for party in &terms.parties {
-            if let Some(short) = &party.short_name {
-                consider(&short.to_ascii_lowercase(), short.clone(), side_of_name(short, terms));
-            }
-        }
-        let Some((_, name, role)) = holder else { continue };
+        let Some((_, name, role)) = named_last(before, terms) else { continue };
         match (side, role) {
             (Some(side), Some(role)) if role == side.other() => return Some(name),
             (Some(_), _) => continue,
@@ -824,6 +808,25 @@ fn find_phrase(lower: &str, phrase: &str) -> Option<usize> {
     None
 }
 
+/// The role word or party short name named last in `before` (lower-cased text): where, as
+/// what name, and its side when known.
+fn named_last(before: &str, terms: &Terms) -> Option<(usize, String, Option<Side>)> {
+    let mut holder: Option<(usize, String, Option<Side>)> = None;
+    let mut consider = |pos: Option<usize>, name: &dyn Fn() -> String, role: Option<Side>| {
+        // (Strictly later: of equal places the first tried, roles before parties, wins.)
+        if let Some(pos) = pos.filter(|pos| holder.as_ref().is_none_or(|(p, _, _)| pos > p)) {
+            holder = Some((pos, name(), role));
+        }
+    };
+    for (word, role) in crate::roles::role_words() {
+        consider(before.rfind(word), &|| capitalise(word), Some(role));
+    }
+    for short in terms.parties.iter().filter_map(|party| party.short_name.as_ref()) {
+        consider(before.rfind(short.to_lowercase().as_str()), &|| short.clone(), side_of_name(short, terms));
+    }
+    holder
+}
+
 fn actor_before(lower: &str, original: &str, at: usize, terms: &Terms) -> Holder {
     // The subject is before the last modal ahead of the cue ("Vendor may use Customer Data to
     // train": Vendor, not the Customer of "Customer Data").
@@ -837,23 +840,7 @@ fn actor_before(lower: &str, original: &str, at: usize, terms: &Terms) -> Holder
     };
     let before = &lower[crate::floor_boundary(lower, at.saturating_sub(80))..at];
     let mutual = ["either party", "each party", "both parties", "any party", "either of the parties", "the parties"];
-    let mut holder: Option<(usize, String, Option<Side>)> = None;
-    let mut consider = |word: &str, name: String, role: Option<Side>| {
-        if let Some(pos) = before.rfind(word) {
-            if holder.as_ref().is_none_or(|(p, _, _)| pos > *p) {
-                holder = Some((pos, name, role));
-            }
-        }
-    };
-    for (word, role) in crate::roles::role_words() {
-        consider(word, capitalise(word), Some(role));
-    }
-    for party in &terms.parties {
-        if let Some(short) = &party.short_name {
-            let role = side_of_name(short, terms);
-            consider(&short.to_lowercase(), short.clone(), role);
-        }
-    }
+    let holder = named_last(before, terms);
     let mutual_at = mutual.iter().filter_map(|m| before.rfind(m)).max();
     // No role or party named: the capitalised name just before the act ("GitHub may modify").
     if holder.is_none() && mutual_at.is_none() {

@@ -145,8 +145,9 @@ impl Authenticator {
 
     /// A key may be managed by its own user, or by an organisation admin (with the admin scope).
     async fn may_manage(&self, caller: &Principal, key_id: &str) -> Result<(), ServiceError> {
-        let key =
-            api_keys::get(&self.db, &caller.organisation_id, key_id).await?.ok_or(ServiceError::NotFound("API key"))?;
+        let key = api_keys::find(&self.db, &caller.organisation_id, key_id)
+            .await?
+            .ok_or(ServiceError::NotFound("API key"))?;
         let admin = caller.role == "admin" && caller.has_scope("admin");
         if key.user_id != caller.user_id && !admin {
             return Err(ServiceError::NotFound("API key"));

@@ -118,17 +118,12 @@ pub async fn list(db: &Database, organisation_id: &str, user_id: Option<&str>) -
     with_pool!(db, |p| sqlx::query_as::<_, ApiKeyInfo>(&sql).bind(organisation_id).bind(user_id).fetch_all(p).await)
 }
 
-/// One key of the organisation, with the hash it is looked up by.
-async fn find(db: &Database, organisation_id: &str, key_id: &str) -> Result<Option<ApiKeyInfo>, sqlx::Error> {
+/// One key of the organisation (revoked or not).
+pub async fn find(db: &Database, organisation_id: &str, key_id: &str) -> Result<Option<ApiKeyInfo>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.organisation_id = $1 AND k.id = $2"
     );
     with_pool!(db, |p| sqlx::query_as::<_, ApiKeyInfo>(&sql).bind(organisation_id).bind(key_id).fetch_optional(p).await)
-}
-
-/// The key (for a permission check) before it is changed.
-pub async fn get(db: &Database, organisation_id: &str, key_id: &str) -> Result<Option<ApiKeyInfo>, sqlx::Error> {
-    find(db, organisation_id, key_id).await
 }
 
 /// Revokes a live key of the organisation, with the audit row. Returns the revoked key's
