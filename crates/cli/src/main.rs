@@ -220,8 +220,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.listen = listen;
             }
             let app = Application::build(config).await?;
-            if let Some(key) = &app.bootstrap_api_key {
-                eprintln!("Created the platform admin. API key (shown once, also in the data dir): {key}");
+            if let Some(admin) = &app.bootstrap {
+                // On the terminal, apart from the logs; the secrets themselves stay in the file.
+                println!(
+                    "Created the local admin {}. Its password and API key are in {} (readable by you only).",
+                    admin.email,
+                    admin.credentials.display()
+                );
             }
             app.run_until_stopped(shutdown_signal()).await
         }

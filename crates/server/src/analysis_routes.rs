@@ -15,8 +15,9 @@ use cr_service::analysis::{AnalysisRequest, PortfolioQuery};
 use cr_service::ServiceError;
 use serde::Deserialize;
 
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::{json_response, json_value, parse_json, parse_query, Caller};
+use crate::routes::{json_response, json_value, parse_json, parse_query};
 use crate::startup::AppState;
 
 /// Longest life of one event stream; a browser reconnects (and gets the last state replayed).

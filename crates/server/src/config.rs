@@ -60,6 +60,86 @@ pub struct Config {
     pub llm: LlmConfig,
     /// Request rate limits on the API, per API key and per client address.
     pub rate_limit: RateLimitConfig,
+    /// Passwords, browser sessions, sign-in limits, invitations.
+    pub auth: AuthConfig,
+}
+
+/// Accounts and sessions.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Argon2id cost: memory (KiB), passes, lanes. The defaults are OWASP's first choice.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// A session unused this long ends, s (each request pushes it back).
+    pub session_idle_secs: u64,
+    /// A session ends this long after sign-in however busy, s.
+    pub session_absolute_secs: u64,
+    /// Whether the session cookie is `Secure` (sent over HTTPS only). Turn off only to sign in
+    /// over plain HTTP on this machine.
+    pub cookie_secure: bool,
+    /// Sign-in attempts per e-mail address and per client address, per `login_period_secs`.
+    pub login_per_account: u32,
+    pub login_per_ip: u32,
+    pub login_period_secs: f64,
+    /// How long an invitation can be accepted, s.
+    pub invitation_ttl_secs: u64,
+}
+
+impl AuthConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (8..=4_194_304).contains(&self.argon2_memory_kib),
+            "auth.argon2_memory_kib must be between 8 and 4194304"
+        );
+        anyhow::ensure!((1..=64).contains(&self.argon2_iterations), "auth.argon2_iterations must be between 1 and 64");
+        anyhow::ensure!(
+            (1..=16).contains(&self.argon2_parallelism) && self.argon2_memory_kib >= 8 * self.argon2_parallelism,
+            "auth.argon2_parallelism must be between 1 and 16 (and argon2_memory_kib at least 8 per lane)"
+        );
+        anyhow::ensure!(
+            (60..=30 * 86_400).contains(&self.session_idle_secs),
+            "auth.session_idle_secs must be between 60 and 2592000"
+        );
+        anyhow::ensure!(
+            (self.session_idle_secs..=90 * 86_400).contains(&self.session_absolute_secs),
+            "auth.session_absolute_secs must be at least session_idle_secs and at most 7776000"
+        );
+        anyhow::ensure!(
+            (1..=1000).contains(&self.login_per_account),
+            "auth.login_per_account must be between 1 and 1000"
+        );
+        anyhow::ensure!((1..=10_000).contains(&self.login_per_ip), "auth.login_per_ip must be between 1 and 10000");
+        anyhow::ensure!(
+            (1.0..=86_400.0).contains(&self.login_period_secs),
+            "auth.login_period_secs must be between 1 and 86400"
+        );
+        anyhow::ensure!(
+            (60..=90 * 86_400).contains(&self.invitation_ttl_secs),
+            "auth.invitation_ttl_secs must be between 60 and 7776000"
+        );
+        Ok(())
+    }
+
+    pub fn password_params(&self) -> cr_service::passwords::PasswordParams {
+        cr_service::passwords::PasswordParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+
+    pub fn account_settings(&self) -> cr_service::accounts::AccountSettings {
+        let period = Duration::from_secs_f64(self.login_period_secs);
+        cr_service::accounts::AccountSettings {
+            session_idle: Duration::from_secs(self.session_idle_secs),
+            session_absolute: Duration::from_secs(self.session_absolute_secs),
+            login_per_account: cr_store::rate_limit::Quota { requests: self.login_per_account, period },
+            login_per_ip: cr_store::rate_limit::Quota { requests: self.login_per_ip, period },
+            invitation_ttl: Duration::from_secs(self.invitation_ttl_secs),
+        }
+    }
 }
 
 /// Request rate limits (GCRA: `requests` per `period_secs`, all of them at once at most).
@@ -279,6 +359,18 @@ impl Default for Config {
                 per_ip_requests: 1200,
                 period_secs: 60.0,
             },
+            auth: AuthConfig {
+                argon2_memory_kib: 19_456,
+                argon2_iterations: 2,
+                argon2_parallelism: 1,
+                session_idle_secs: 3600,
+                session_absolute_secs: 12 * 3600,
+                cookie_secure: true,
+                login_per_account: 5,
+                login_per_ip: 20,
+                login_period_secs: 60.0,
+                invitation_ttl_secs: 7 * 86_400,
+            },
         }
     }
 }
@@ -439,6 +531,7 @@ impl Config {
         );
         self.llm.validate()?;
         self.rate_limit.validate()?;
+        self.auth.validate()?;
         if let Some(key) = &self.bootstrap_api_key {
             anyhow::ensure!(key.expose().len() >= 32, "bootstrap_api_key must be at least 32 characters");
         }

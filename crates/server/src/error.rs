@@ -131,6 +131,19 @@ impl From<ServiceError> for ApiError {
         match err {
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Unauthenticated => Self::Unauthenticated,
+            ServiceError::SessionEnded => Self::Other {
+                status: StatusCode::UNAUTHORIZED,
+                code: "session_ended",
+                message: "the session has ended; sign in again".into(),
+            },
+            ServiceError::InvalidCredentials => Self::Other {
+                status: StatusCode::UNAUTHORIZED,
+                code: "invalid_credentials",
+                message: "wrong e-mail address or password".into(),
+            },
+            ServiceError::RateLimited { message, retry_after_secs } => {
+                Self::TooManyRequests { message, retry_after_secs }
+            }
             ServiceError::Forbidden(message) => Self::Forbidden(message.into()),
             ServiceError::Invalid { code, message } => Self::BadRequest { code, message },
             ServiceError::IdempotencyKeyReused(message) => {

@@ -9,8 +9,9 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::{json_value, parse_json, Caller};
+use crate::routes::{json_value, parse_json};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -2,6 +2,8 @@
 //! Handlers are thin: they parse, authenticate, call a service and shape the answer.
 
 pub mod analysis_routes;
+pub mod auth_routes;
+pub mod caller;
 pub mod config;
 pub mod error;
 pub mod key_routes;

@@ -128,7 +128,7 @@ async fn reshape(response: Response) -> Response {
 pub struct ClientAddr(pub std::net::SocketAddr);
 
 /// Rate limits on the API: per client address first (so a flood of made-up keys costs no
-/// database query past its limit), then per API key presented. Refused: 429 with
+/// database query past its limit), then per API key or session presented. Refused: 429 with
 /// `Retry-After`; every API answer carries `RateLimit-Limit`, `RateLimit-Remaining` and
 /// `RateLimit-Reset` (seconds) of its tightest bucket.
 pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, next: Next) -> Response {
@@ -138,11 +138,13 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
     }
     let ip = request.extensions().get::<ClientAddr>().map_or_else(|| "unknown".to_owned(), |a| a.0.ip().to_string());
     let by_ip = format!("ip:{ip}");
-    // The key's hash, not the key, names its bucket (Redis keys are no place for secrets).
-    let by_key = presented_api_key(request.headers()).map(|key| {
-        let hash = cr_store::identity::hash_api_key(key);
-        format!("key:{}", &hash[..hash.len().min(32)])
-    });
+    // A key's or session's hash, not the secret, names its bucket (Redis keys are no place
+    // for secrets).
+    let by_key = match presented_api_key(request.headers()) {
+        Some(key) => Some(format!("key:{}", &cr_store::identity::hash_api_key(key)[..32])),
+        None => crate::caller::cookie(request.headers(), crate::caller::SESSION_COOKIE)
+            .map(|token| format!("session:{}", &cr_service::accounts::hash_token(token)[..32])),
+    };
     let mut buckets = vec![(by_ip.as_str(), settings.per_ip())];
     if let Some(by_key) = &by_key {
         buckets.push((by_key.as_str(), settings.per_key()));

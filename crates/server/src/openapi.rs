@@ -63,21 +63,29 @@ impl Modify for SharedResponses {
         let components = doc.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("cr_session"))));
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
-            let authenticated = path.starts_with("/api/") && path != "/api/openapi.json";
+            let public = ["/api/openapi.json", "/api/auth/login", "/api/invitations/accept"];
+            let authenticated = path.starts_with("/api/") && !public.contains(&path.as_str());
             for operation in operations(item) {
                 add_error(operation, "408", "the request took longer than its deadline");
                 add_error(operation, "431", "too many or too large headers");
                 add_error(operation, "500", "internal error (logged)");
                 if authenticated {
-                    add_error(operation, "401", "missing or invalid API key");
+                    add_error(operation, "401", "missing or invalid API key, or no live session");
+                    add_error(
+                        operation,
+                        "403",
+                        "the role or key does not allow this, or a cookie write lacks its CSRF token",
+                    );
                     add_error(operation, "503", "the database is not answering; try again");
                     add_error(operation, "429", "over a rate limit (per API key or per address); see Retry-After");
-                    let either = [("api_key", Vec::<String>::new()), ("bearer", Vec::new())];
+                    let either = [("api_key", Vec::<String>::new()), ("bearer", Vec::new()), ("session", Vec::new())];
                     operation.security = Some(
                         either
                             .into_iter()

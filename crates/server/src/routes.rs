@@ -5,8 +5,8 @@
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use cr_service::documents::{
@@ -19,6 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::analysis_routes as analysis;
+use crate::auth_routes;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::key_routes;
 use crate::middleware;
@@ -38,6 +40,15 @@ pub fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(openapi))
         .routes(routes!(create_organisation))
+        .routes(routes!(auth_routes::login))
+        .routes(routes!(auth_routes::logout))
+        .routes(routes!(auth_routes::logout_all))
+        .routes(routes!(auth_routes::me))
+        .routes(routes!(auth_routes::change_password))
+        .routes(routes!(auth_routes::list_users, auth_routes::create_user))
+        .routes(routes!(auth_routes::update_user))
+        .routes(routes!(auth_routes::invite))
+        .routes(routes!(auth_routes::accept_invitation))
         .routes(routes!(key_routes::create_key, key_routes::list_keys))
         .routes(routes!(key_routes::revoke_key))
         .routes(routes!(key_routes::rotate_key))
@@ -76,49 +87,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits, middleware::check_request))
         .layer(axum::middleware::from_fn(middleware::shape_response))
         .with_state(state)
-}
-
-/// The authenticated principal of a request.
-pub struct Caller(pub Principal);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let key = middleware::presented_api_key(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
-        let principal = state.auth.authenticate(key).await?;
-        let needed = scope_needed(&parts.method, parts.uri.path());
-        if !principal.has_scope(needed) {
-            let details =
-                serde_json::json!({ "method": parts.method.as_str(), "path": parts.uri.path(), "scope": needed });
-            // (A refusal that cannot be recorded is still a refusal.)
-            if let Err(err) = cr_store::api_keys::audit_refusal(
-                &state.db,
-                &principal.organisation_id,
-                &principal.user_id,
-                &principal.key_id,
-                &details,
-            )
-            .await
-            {
-                tracing::warn!(error = %err, "could not audit a refused request");
-            }
-            return Err(ApiError::Forbidden(format!("this API key lacks the `{needed}` scope")));
-        }
-        Ok(Caller(principal))
-    }
-}
-
-/// The scope a request needs: `read` to read, `analyze` to upload, change or analyse, `admin`
-/// to change organisations, their settings, webhooks and API keys.
-fn scope_needed(method: &axum::http::Method, path: &str) -> &'static str {
-    let reads = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
-    let administers = ["/api/organisations", "/api/keys", "/api/webhooks"].iter().any(|p| path.starts_with(p));
-    match (reads, administers) {
-        (true, _) => "read",
-        (false, true) => "admin",
-        (false, false) => "analyze",
-    }
 }
 
 pub(crate) fn json_response(status: StatusCode, body: Bytes) -> Response {

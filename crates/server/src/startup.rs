@@ -7,12 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use cr_service::accounts::AccountService;
 use cr_service::analysis::dispatch::RedisStream;
 use cr_service::analysis::events::EventBus;
 use cr_service::analysis::{AnalysisService, Background};
 use cr_service::documents::DocumentService;
 use cr_service::identity::Authenticator;
+use cr_service::passwords::{random_token, PasswordHasherPool};
 use cr_service::webhooks::WebhookService;
+use cr_store::rate_limit::RateLimiter;
+use cr_store::sessions::SessionStore;
 use cr_store::{Cache, Database, FileStore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,7 +32,8 @@ pub struct AppState {
     pub analysis: AnalysisService,
     pub webhooks: WebhookService,
     pub auth: Authenticator,
-    pub limiter: cr_store::rate_limit::RateLimiter,
+    pub accounts: AccountService,
+    pub limiter: RateLimiter,
     pub config: Arc<Config>,
     /// Cancelled when the server starts shutting down (ends long-lived event streams).
     pub shutdown: CancellationToken,
@@ -37,8 +42,17 @@ pub struct AppState {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    /// The platform admin's key, when this start created it (shown once).
-    pub bootstrap_api_key: Option<String>,
+    /// The platform admin, when this start created it.
+    pub bootstrap: Option<BootstrapAdmin>,
+}
+
+/// The platform admin a new instance creates, and where its credentials were written.
+#[derive(Clone, Debug)]
+pub struct BootstrapAdmin {
+    pub email: &'static str,
+    /// The file (mode 0600) holding the e-mail address, the password and the API key.
+    pub credentials: std::path::PathBuf,
+    pub api_key: String,
 }
 
 /// The storage backends and services of one process, as `serve` and `worker` both need them.
@@ -114,13 +128,26 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let Services { db, cache, files, analysis, webhooks } = Services::build(&config).await?;
         let auth = Authenticator::new(db.clone(), cache.clone());
-        let bootstrap_api_key =
-            auth.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned())).await?;
-        if let Some(key) = &bootstrap_api_key {
-            if config.bootstrap_api_key.is_none() {
-                write_bootstrap_key(&config, key).await?;
-            }
-        }
+        let limiter = rate_limiter(&config)?;
+        let sessions = match &config.redis_url {
+            Some(url) => SessionStore::redis(Arc::new(cr_store::redis_link::RedisLink::new(
+                url.expose(),
+                &config.cache.key_prefix,
+                Duration::from_millis(config.cache.timeout_ms),
+                Duration::from_millis(config.cache.breaker_open_ms),
+            )?)),
+            None => SessionStore::database(db.clone()),
+        };
+        let passwords = PasswordHasherPool::new(config.auth.password_params())?;
+        let accounts = AccountService::new(
+            db.clone(),
+            sessions,
+            limiter.clone(),
+            auth.clone(),
+            passwords.clone(),
+            config.auth.account_settings(),
+        );
+        let bootstrap = bootstrap_admin(&config, &auth, &passwords).await?;
         let documents = DocumentService::new(db.clone(), cache.clone(), files, config.document_settings());
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         tracing::info!(
@@ -130,16 +157,6 @@ impl Application {
             address = %listener.local_addr()?,
             "contract-reviewer ready"
         );
-        let limiter = match &config.redis_url {
-            Some(url) => cr_store::rate_limit::RateLimiter::redis(
-                url.expose(),
-                &config.cache.key_prefix,
-                Duration::from_millis(config.cache.timeout_ms),
-                Duration::from_millis(config.cache.breaker_open_ms),
-                config.rate_limit.period(),
-            )?,
-            None => cr_store::rate_limit::RateLimiter::memory(config.rate_limit.period()),
-        };
         let state = AppState {
             db,
             cache,
@@ -147,11 +164,12 @@ impl Application {
             analysis,
             webhooks,
             auth,
+            accounts,
             limiter,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
         };
-        Ok(Self { listener, state, bootstrap_api_key })
+        Ok(Self { listener, state, bootstrap })
     }
 
     pub fn port(&self) -> u16 {
@@ -203,14 +221,66 @@ async fn sweep_originals_periodically(documents: DocumentService, shutdown: Canc
     }
 }
 
-async fn write_bootstrap_key(config: &Config, key: &str) -> anyhow::Result<()> {
-    let path = config.data_dir.join("bootstrap-api-key");
-    tokio::fs::write(&path, format!("{key}\n")).await.with_context(|| format!("writing {}", path.display()))?;
+/// The rate limiter: in Redis when there is one (shared by every instance), else in process.
+fn rate_limiter(config: &Config) -> anyhow::Result<RateLimiter> {
+    let longest = config.rate_limit.period().max(Duration::from_secs_f64(config.auth.login_period_secs));
+    Ok(match &config.redis_url {
+        Some(url) => RateLimiter::redis(
+            url.expose(),
+            &config.cache.key_prefix,
+            Duration::from_millis(config.cache.timeout_ms),
+            Duration::from_millis(config.cache.breaker_open_ms),
+            longest,
+        )?,
+        None => RateLimiter::memory(longest),
+    })
+}
+
+/// On an instance with no users, creates the platform admin with a generated password (and
+/// the configured or a generated API key), and writes both to `<data_dir>/admin-credentials`,
+/// readable by this user only. The secrets go to that file, never to the log stream.
+async fn bootstrap_admin(
+    config: &Config,
+    auth: &Authenticator,
+    passwords: &PasswordHasherPool,
+) -> anyhow::Result<Option<BootstrapAdmin>> {
+    let configured = config.bootstrap_api_key.as_ref().map(|s| s.expose().to_owned());
+    if !auth.needs_bootstrap().await? {
+        auth.bootstrap(configured, None).await?;
+        return Ok(None);
+    }
+    let password = random_token("")[..24].to_owned();
+    let hash = passwords.hash(&password).await.map_err(|err| anyhow::anyhow!("{err}"))?;
+    let Some(api_key) = auth.bootstrap(configured, Some(hash)).await? else { return Ok(None) };
+    let email = cr_service::identity::BOOTSTRAP_ADMIN_EMAIL;
+    let credentials = config.data_dir.join("admin-credentials");
+    let text = format!(
+        "# The platform admin of this Contract Reviewer instance.\n\
+         # Sign in at POST /api/auth/login, or call the API with the key.\n\
+         email = {email}\npassword = {password}\napi_key = {api_key}\n"
+    );
+    write_private(&credentials, &text).await?;
+    if config.bootstrap_api_key.is_none() {
+        // (Kept for scripts that read the key alone.)
+        write_private(&config.data_dir.join("bootstrap-api-key"), &format!("{api_key}\n")).await?;
+    }
+    Ok(Some(BootstrapAdmin { email, credentials, api_key }))
+}
+
+/// Writes `text` to a file only this user can read: created with mode 0600 (never wider,
+/// not even for a moment), or truncated and set to 0600 when it already exists.
+async fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await.with_context(|| format!("writing {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).await?;
     }
-    tracing::info!(path = %path.display(), "created the platform admin; its API key is in this file");
+    tokio::io::AsyncWriteExt::write_all(&mut file, text.as_bytes()).await?;
+    file.sync_all().await?;
     Ok(())
 }

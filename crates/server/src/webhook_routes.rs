@@ -9,8 +9,9 @@ use axum::response::Response;
 use cr_service::webhooks::EndpointIn;
 
 use crate::analysis_routes::PageQuery;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::{json_value, parse_json, parse_query, Caller};
+use crate::routes::{json_value, parse_json, parse_query};
 use crate::startup::AppState;
 
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", request_body = EndpointIn, responses((status = 201, description = "the endpoint with its signing secret (shown once)", body = cr_service::webhooks::EndpointOut), (status = 403, description = "organisation admins only", body = crate::openapi::ErrorBody)))]

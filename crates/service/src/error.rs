@@ -7,6 +7,15 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("missing or invalid API key")]
     Unauthenticated,
+    /// A session cookie that names no live session (401).
+    #[error("the session has ended; sign in again")]
+    SessionEnded,
+    /// A sign-in with a wrong e-mail address or password, or a disabled account (401).
+    #[error("wrong e-mail address or password")]
+    InvalidCredentials,
+    /// Over a rate limit (429), with the seconds until the next attempt is allowed.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(&'static str),
     /// Input that is well-formed but not acceptable (400).

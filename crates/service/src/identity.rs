@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use cr_store::api_keys::{self, ApiKeyInfo, CreatedApiKey, NewApiKey};
 use cr_store::cache::Generation;
-use cr_store::identity::{self, Principal, ProvisionedOrganisation};
+use cr_store::identity::{self, FirstAdmin, Principal, ProvisionedOrganisation};
 use cr_store::{Cache, Database};
 
 use crate::ServiceError;
+
+/// The e-mail address of the platform admin a new instance creates.
+pub const BOOTSTRAP_ADMIN_EMAIL: &str = "admin@localhost";
 
 /// How long a resolved (or unknown) key is remembered in process.
 pub const PRINCIPAL_TTL: Duration = Duration::from_secs(30);
@@ -31,7 +34,13 @@ pub struct Authenticator {
     cache: Cache,
     resolved: moka::sync::Cache<String, (Option<Principal>, Generation)>,
     touched: moka::sync::Cache<String, ()>,
+    /// Addresses whose refused credentials were audited in the last [`REFUSAL_AUDIT_EVERY`].
+    refusals_audited: moka::sync::Cache<String, ()>,
 }
+
+/// Refusals of dead or unknown credentials from one address are audited once per this
+/// period, so a client replaying a bad key cannot turn each request into an audit row.
+pub const REFUSAL_AUDIT_EVERY: Duration = Duration::from_secs(60);
 
 /// The shared-cache key whose generation a key's resolution is valid for.
 fn key_generation(hash: &str) -> String {
@@ -42,7 +51,9 @@ impl Authenticator {
     pub fn new(db: Database, cache: Cache) -> Self {
         let resolved = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(PRINCIPAL_TTL).build();
         let touched = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(LAST_USED_EVERY).build();
-        Self { db, cache, resolved, touched }
+        let refusals_audited =
+            moka::sync::Cache::builder().max_capacity(10_000).time_to_live(REFUSAL_AUDIT_EVERY).build();
+        Self { db, cache, resolved, touched, refusals_audited }
     }
 
     /// The principal for a presented API key (live, not expired).
@@ -74,6 +85,69 @@ impl Authenticator {
             }
         }
         Ok(principal)
+    }
+
+    /// Audits a request refused for its API key: with the key's organisation when the key
+    /// existed (revoked, expired, or its user disabled), else as an unknown credential.
+    pub async fn audit_unknown_key(&self, api_key: &str, client_ip: &str, path: &str) {
+        if !self.first_refusal(client_ip, "api_key") {
+            return;
+        }
+        let hash = identity::hash_api_key(api_key);
+        let details = serde_json::json!({ "ip": client_ip, "path": path });
+        let recorded = match cr_store::api_keys::dead_key(&self.db, &hash).await {
+            Ok(Some((org, user, key))) => {
+                let details = serde_json::json!({ "ip": client_ip, "path": path, "reason": "key_not_live" });
+                cr_store::accounts::record_event(
+                    &self.db,
+                    Some(&org),
+                    Some(&user),
+                    "api_key.refused",
+                    ("api_key", Some(&key)),
+                    &details,
+                )
+                .await
+            }
+            Ok(None) => {
+                cr_store::accounts::record_event(
+                    &self.db,
+                    None,
+                    None,
+                    "auth.unknown_api_key",
+                    ("api_key", None),
+                    &details,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = recorded {
+            tracing::warn!(error = %err, "could not audit a refused API key");
+        }
+    }
+
+    /// Audits a request refused for a session token that names no live session (ended,
+    /// expired or made up).
+    pub async fn audit_refused_session(&self, client_ip: &str, path: &str) {
+        if !self.first_refusal(client_ip, "session") {
+            return;
+        }
+        let details = serde_json::json!({ "ip": client_ip, "path": path });
+        if let Err(err) =
+            cr_store::accounts::record_event(&self.db, None, None, "auth.unknown_session", ("session", None), &details)
+                .await
+        {
+            tracing::warn!(error = %err, "could not audit a refused session");
+        }
+    }
+
+    fn first_refusal(&self, client_ip: &str, kind: &str) -> bool {
+        let key = format!("{kind}|{client_ip}");
+        if self.refusals_audited.contains_key(&key) {
+            return false;
+        }
+        self.refusals_audited.insert(key, ());
+        true
     }
 
     /// A new key for the caller's own user, with at most the caller's scopes.
@@ -155,6 +229,18 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Forgets, on every instance, what was resolved for a user's live keys (its role or
+    /// state changed).
+    pub async fn forget_user_keys(&self, user_id: &str) -> Result<(), ServiceError> {
+        let hashes = cr_store::accounts::live_key_hashes(&self.db, user_id).await?;
+        let keys: Vec<String> = hashes.iter().map(|h| key_generation(h)).collect();
+        self.cache.invalidate(&keys).await;
+        for hash in &hashes {
+            self.resolved.invalidate(hash);
+        }
+        Ok(())
+    }
+
     async fn forget(&self, hash: &str) {
         self.cache.invalidate(&[key_generation(hash)]).await;
         self.resolved.invalidate(hash);
@@ -181,19 +267,31 @@ impl Authenticator {
         if email.len() > 254 || !email.contains('@') || email.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(ServiceError::invalid("invalid_email", "admin_email must be an e-mail address"));
         }
-        identity::provision_organisation(&self.db, Some(&caller.user_id), name, &email.to_lowercase(), false, None)
-            .await
-            .map_err(|err| match cr_store::db::violated_constraint(&err).as_deref() {
+        let email = email.to_lowercase();
+        let admin = FirstAdmin { email: &email, platform_admin: false, api_key: None, password_hash: None };
+        identity::provision_organisation(&self.db, Some(&caller.user_id), name, admin).await.map_err(|err| {
+            match cr_store::db::violated_constraint(&err).as_deref() {
                 Some("users_email_key") => {
                     ServiceError::conflict("email_taken", "a user with this e-mail address already exists")
                 }
                 _ => err.into(),
-            })
+            }
+        })
     }
 
-    /// On an instance with no users yet, creates the platform admin with `api_key` (or a
-    /// generated one). Returns the key when it created the admin.
-    pub async fn bootstrap(&self, api_key: Option<String>) -> anyhow::Result<Option<String>> {
+    /// Whether the instance has no users yet.
+    pub async fn needs_bootstrap(&self) -> anyhow::Result<bool> {
+        Ok(identity::count_users(&self.db).await? == 0)
+    }
+
+    /// On an instance with no users yet, creates the platform admin (`admin@localhost`) with
+    /// `api_key` (or a generated one) and the password of `password_hash`. Returns the key
+    /// when it created the admin.
+    pub async fn bootstrap(
+        &self,
+        api_key: Option<String>,
+        password_hash: Option<String>,
+    ) -> anyhow::Result<Option<String>> {
         if identity::count_users(&self.db).await? > 0 {
             if let Some(key) = api_key {
                 // The configured key must work; say so at start instead of at the first request.
@@ -203,9 +301,8 @@ impl Authenticator {
             }
             return Ok(None);
         }
-        let created =
-            identity::provision_organisation(&self.db, None, "Default organisation", "admin@localhost", true, api_key)
-                .await?;
+        let admin = FirstAdmin { email: BOOTSTRAP_ADMIN_EMAIL, platform_admin: true, api_key, password_hash };
+        let created = identity::provision_organisation(&self.db, None, "Default organisation", admin).await?;
         Ok(Some(created.api_key))
     }
 }

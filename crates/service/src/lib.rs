@@ -3,6 +3,7 @@
 //! Handlers in `cr-server` are thin calls into these. Everything here is independent of HTTP,
 //! so the same flows serve the REST API, the web pages and the CLI.
 
+pub mod accounts;
 pub mod analysis;
 pub mod content;
 pub mod documents;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod filename;
 pub mod idempotency;
 pub mod identity;
+pub mod passwords;
 pub mod singleflight;
 pub mod webhooks;
 

@@ -54,13 +54,14 @@ const COLUMNS: &str =
 
 /// Inserts a key row within the transaction `$tx`.
 macro_rules! insert_key {
-    ($tx:expr, $info:expr, $hash:expr) => {
+    ($tx:expr, $org:expr, $info:expr, $hash:expr) => {
         sqlx::query(
-            "INSERT INTO api_keys (id, user_id, key_hash, prefix, name, scopes, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO api_keys (id, user_id, organisation_id, key_hash, prefix, name, scopes, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&$info.id)
         .bind(&$info.user_id)
+        .bind($org)
         .bind($hash)
         .bind(&$info.prefix)
         .bind(&$info.name)
@@ -78,7 +79,7 @@ pub async fn create(db: &Database, new: &NewApiKey<'_>) -> Result<CreatedApiKey,
     let (info, api_key) = fresh_key(new, now);
     let details = serde_json::json!({ "name": info.name, "scopes": info.scopes, "user_id": info.user_id });
     in_transaction!(db, |tx| {
-        insert_key!(tx, info, hash_api_key(&api_key));
+        insert_key!(tx, new.organisation_id, info, hash_api_key(&api_key));
         audit!(
             tx,
             org = new.organisation_id,
@@ -112,17 +113,15 @@ fn fresh_key(new: &NewApiKey<'_>, now: DateTime<Utc>) -> (ApiKeyInfo, String) {
 /// The organisation's keys (or one user's), newest first.
 pub async fn list(db: &Database, organisation_id: &str, user_id: Option<&str>) -> Result<Vec<ApiKeyInfo>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id \
-         WHERE u.organisation_id = $1 AND ($2 IS NULL OR k.user_id = $2) ORDER BY k.created_at DESC, k.id DESC LIMIT 1000"
+        "SELECT {COLUMNS} FROM api_keys k \
+         WHERE k.organisation_id = $1 AND ($2 IS NULL OR k.user_id = $2) ORDER BY k.created_at DESC, k.id DESC LIMIT 1000"
     );
     with_pool!(db, |p| sqlx::query_as::<_, ApiKeyInfo>(&sql).bind(organisation_id).bind(user_id).fetch_all(p).await)
 }
 
 /// One key of the organisation (revoked or not).
 pub async fn find(db: &Database, organisation_id: &str, key_id: &str) -> Result<Option<ApiKeyInfo>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.organisation_id = $1 AND k.id = $2"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM api_keys k WHERE k.organisation_id = $1 AND k.id = $2");
     with_pool!(db, |p| sqlx::query_as::<_, ApiKeyInfo>(&sql).bind(organisation_id).bind(key_id).fetch_optional(p).await)
 }
 
@@ -138,7 +137,7 @@ pub async fn revoke(
     in_transaction!(db, |tx| {
         let hash: Option<String> = sqlx::query_scalar(
             "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
-             AND user_id IN (SELECT id FROM users WHERE organisation_id = $3) RETURNING key_hash",
+             AND organisation_id = $3 RETURNING key_hash",
         )
         .bind(now)
         .bind(key_id)
@@ -193,7 +192,7 @@ pub async fn rotate(
         .fetch_optional(&mut *tx)
         .await?;
         if hash.is_some() {
-            insert_key!(tx, info, hash_api_key(&api_key));
+            insert_key!(tx, organisation_id, info, hash_api_key(&api_key));
             audit!(
                 tx,
                 org = organisation_id,
@@ -220,25 +219,9 @@ pub async fn touch(db: &Database, key_hash: &str) -> Result<(), sqlx::Error> {
         .map(|_| ()))
 }
 
-/// Records a request a key was refused for lacking a scope (an audit row of its own).
-pub async fn audit_refusal(
-    db: &Database,
-    organisation_id: &str,
-    user_id: &str,
-    key_id: &str,
-    details: &serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    let now = crate::ids::now();
-    in_transaction!(db, |tx| {
-        audit!(
-            tx,
-            org = organisation_id,
-            actor = user_id,
-            action = "api_key.refused",
-            target = ("api_key", key_id),
-            details = details,
-            at = now
-        );
-        Ok::<_, sqlx::Error>(())
-    })
+/// The organisation, user and id of a key with this hash that is no longer live (revoked,
+/// expired, or its user disabled or no longer a member), for auditing its refusal.
+pub async fn dead_key(db: &Database, key_hash: &str) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    const SQL: &str = "SELECT organisation_id, user_id, id FROM api_keys WHERE key_hash = $1";
+    with_pool!(db, |p| sqlx::query_as::<_, (String, String, String)>(SQL).bind(key_hash).fetch_optional(p).await)
 }

@@ -12,24 +12,42 @@ use crate::db::Database;
 use crate::ids::new_id;
 use crate::{in_transaction, with_pool};
 
-/// Who is making a request, resolved from an API key.
+/// Who is making a request, resolved from an API key or a browser session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Principal {
     pub user_id: String,
     pub organisation_id: String,
+    /// The user's role in that organisation (`admin`, `reviewer`, `viewer`).
     pub role: String,
     pub is_platform_admin: bool,
-    /// The key the request came with, and what it may do (comma-separated scopes).
-    pub key_id: String,
+    /// The key the request came with (none for a session).
+    pub key_id: Option<String>,
+    /// What the request may do (comma-separated): the role's permissions, narrowed to the
+    /// key's scopes for a key.
     pub scopes: String,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Principal {
-    /// Whether the key carries `scope` (`read`, `analyze`, `admin`).
+    /// Whether the request may do `scope` (`read`, `analyze`, `admin`).
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.split(',').any(|s| s == scope)
     }
+}
+
+/// What a role may do: an admin everything, a reviewer read and analyse, a viewer read.
+pub fn role_permissions(role: &str) -> &'static [&'static str] {
+    match role {
+        "admin" => &["read", "analyze", "admin"],
+        "reviewer" => &["read", "analyze"],
+        _ => &["read"],
+    }
+}
+
+/// The scopes of `scopes` (comma-separated) that `role` allows, comma-separated.
+pub fn narrow_to_role(scopes: &str, role: &str) -> String {
+    let allowed = role_permissions(role);
+    scopes.split(',').filter(|s| allowed.contains(s)).collect::<Vec<_>>().join(",")
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -61,14 +79,19 @@ pub fn generate_api_key() -> String {
     format!("cr_{}", hex::encode(bytes))
 }
 
-/// The principal owning a live API key with this hash.
+/// The principal of a live API key with this hash, whose user is an enabled member of the
+/// key's organisation.
 pub async fn principal_by_key_hash(db: &Database, key_hash: &str) -> Result<Option<Principal>, sqlx::Error> {
-    const SQL: &str = "SELECT u.id AS user_id, u.organisation_id, u.role, u.is_platform_admin, \
+    const SQL: &str = "SELECT u.id AS user_id, k.organisation_id, m.role, u.is_platform_admin, \
                        k.id AS key_id, k.scopes, k.expires_at \
                        FROM api_keys k JOIN users u ON u.id = k.user_id \
-                       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)";
+                       JOIN memberships m ON m.user_id = k.user_id AND m.organisation_id = k.organisation_id \
+                       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) \
+                       AND u.disabled_at IS NULL";
     let now = crate::ids::now();
-    with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).bind(now).fetch_optional(p).await)
+    let principal =
+        with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).bind(now).fetch_optional(p).await)?;
+    Ok(principal.map(|p| Principal { scopes: narrow_to_role(&p.scopes, &p.role), ..p }))
 }
 
 /// Number of users; zero means the instance still needs its bootstrap admin.
@@ -76,16 +99,27 @@ pub async fn count_users(db: &Database) -> Result<i64, sqlx::Error> {
     with_pool!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await)
 }
 
-/// Creates an organisation, its first admin user and an API key, with the audit row, in one
-/// transaction. `api_key` lets the operator choose the key (bootstrap); otherwise one is made.
+/// How a new organisation's first admin is made.
+#[derive(Clone, Debug)]
+pub struct FirstAdmin<'a> {
+    pub email: &'a str,
+    /// Whether the admin administers the whole platform (the instance's first user only).
+    pub platform_admin: bool,
+    /// The key the operator chose (bootstrap); otherwise one is made.
+    pub api_key: Option<String>,
+    /// A password to sign in with, as its PHC hash.
+    pub password_hash: Option<String>,
+}
+
+/// Creates an organisation, its first admin user (a member with the admin role) and an API
+/// key, with the audit row, in one transaction.
 pub async fn provision_organisation(
     db: &Database,
     actor_id: Option<&str>,
     name: &str,
-    admin_email: &str,
-    platform_admin: bool,
-    api_key: Option<String>,
+    admin: FirstAdmin<'_>,
 ) -> Result<ProvisionedOrganisation, sqlx::Error> {
+    let FirstAdmin { email: admin_email, platform_admin, api_key, password_hash } = admin;
     let now = crate::ids::now();
     let organisation = Organisation { id: new_id("org"), name: name.to_owned(), created_at: now };
     let user_id = new_id("usr");
@@ -101,24 +135,37 @@ pub async fn provision_organisation(
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO users (id, organisation_id, email, role, is_platform_admin, created_at) \
-             VALUES ($1, $2, $3, 'admin', $4, $5)",
+            "INSERT INTO users (id, organisation_id, email, role, is_platform_admin, password_hash, created_at) \
+             VALUES ($1, $2, $3, 'admin', $4, $5, $6)",
         )
         .bind(&user_id)
         .bind(&organisation.id)
         .bind(admin_email)
         .bind(platform_admin)
+        .bind(&password_hash)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(new_id("key"))
-            .bind(&user_id)
-            .bind(&key_hash)
-            .bind(&prefix)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, organisation_id, role, created_at) VALUES ($1, $2, 'admin', $3)",
+        )
+        .bind(&user_id)
+        .bind(&organisation.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, user_id, organisation_id, key_hash, prefix, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("key"))
+        .bind(&user_id)
+        .bind(&organisation.id)
+        .bind(&key_hash)
+        .bind(&prefix)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO audit_logs (id, organisation_id, actor_id, action, target_type, target_id, details, created_at) \
              VALUES ($1, $2, $3, 'organisation.create', 'organisation', $2, $4, $5)",

@@ -8,6 +8,7 @@
 //!   the row that names them.
 //! - [`jobs`] and [`analyses`]: the analysis state machine and its results, as rows.
 
+pub mod accounts;
 pub mod analyses;
 pub mod api_keys;
 pub mod cache;
@@ -18,7 +19,9 @@ pub mod identity;
 pub mod ids;
 pub mod jobs;
 pub mod rate_limit;
+pub mod redis_link;
 pub mod retention;
+pub mod sessions;
 pub mod webhooks;
 
 pub use cache::Cache;

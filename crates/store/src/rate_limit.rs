@@ -11,8 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
-use redis::AsyncConnectionConfig;
+use crate::redis_link::RedisLink;
 
 /// How many requests a bucket allows per period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,82 +161,45 @@ impl MemoryLimiter {
     }
 }
 
-/// Redis, with a breaker: after a failure it is skipped for `breaker_open`, and the
-/// in-process limiter decides meanwhile.
+/// Redis, through a [`RedisLink`] whose breaker hands decisions to the in-process limiter
+/// while Redis fails.
 struct RedisLimiter {
-    client: redis::Client,
-    connection: Mutex<Option<MultiplexedConnection>>,
-    /// Held while connecting, so that a burst of requests makes one connection.
-    connecting: tokio::sync::Mutex<()>,
+    link: RedisLink,
     script: redis::Script,
-    key_prefix: String,
-    op_timeout: Duration,
-    breaker_open: Duration,
-    open_until: Mutex<Option<Instant>>,
 }
 
 impl RedisLimiter {
     /// Takes up to `wanted` requests from every bucket: the decision and how many were taken.
     async fn check(&self, buckets: &[(&str, Quota)], wanted: u32) -> Result<(Decision, u32), String> {
-        if self.open_until.lock().ok().and_then(|until| *until).is_some_and(|until| Instant::now() < until) {
-            return Err("breaker open".into());
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(wanted.max(1));
+        for (bucket, quota) in buckets {
+            invocation
+                .key(format!("{}rl:{bucket}", self.link.key_prefix))
+                .arg(quota.interval_us())
+                .arg(quota.period_us())
+                .arg(quota.requests);
         }
-        let attempt = async {
-            let mut connection = self.connection().await?;
-            let mut invocation = self.script.prepare_invoke();
-            invocation.arg(wanted.max(1));
-            for (bucket, quota) in buckets {
-                invocation
-                    .key(format!("{}rl:{bucket}", self.key_prefix))
-                    .arg(quota.interval_us())
-                    .arg(quota.period_us())
-                    .arg(quota.requests);
+        let reply: Vec<u64> = self
+            .link
+            .run(|mut connection| async move {
+                invocation.invoke_async(&mut connection).await.map_err(|err| err.to_string())
+            })
+            .await?;
+        match reply[..] {
+            [allowed, index, remaining, reset, retry_after, taken] => {
+                let (_, quota) = usize::try_from(index).ok().and_then(|i| buckets.get(i)).ok_or("bad index")?;
+                let decision = Decision {
+                    allowed: allowed == 1,
+                    limit: quota.requests,
+                    remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                    reset: Duration::from_micros(reset),
+                    retry_after: Duration::from_micros(retry_after),
+                };
+                Ok((decision, u32::try_from(taken).unwrap_or(0)))
             }
-            let reply: Vec<u64> = invocation.invoke_async(&mut connection).await.map_err(|err| err.to_string())?;
-            match reply[..] {
-                [allowed, index, remaining, reset, retry_after, taken] => {
-                    let (_, quota) = usize::try_from(index).ok().and_then(|i| buckets.get(i)).ok_or("bad index")?;
-                    let decision = Decision {
-                        allowed: allowed == 1,
-                        limit: quota.requests,
-                        remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
-                        reset: Duration::from_micros(reset),
-                        retry_after: Duration::from_micros(retry_after),
-                    };
-                    Ok((decision, u32::try_from(taken).unwrap_or(0)))
-                }
-                _ => Err(format!("unexpected reply {reply:?}")),
-            }
-        };
-        let result = tokio::time::timeout(self.op_timeout, attempt).await.unwrap_or_else(|_| Err("timed out".into()));
-        if result.is_err() {
-            if let Ok(mut until) = self.open_until.lock() {
-                *until = Some(Instant::now() + self.breaker_open);
-            }
-            if let Ok(mut slot) = self.connection.lock() {
-                *slot = None;
-            }
+            _ => Err(format!("unexpected reply {reply:?}")),
         }
-        result
-    }
-
-    async fn connection(&self) -> Result<MultiplexedConnection, String> {
-        let current = || self.connection.lock().ok().and_then(|slot| slot.clone());
-        if let Some(connection) = current() {
-            return Ok(connection);
-        }
-        let _connecting = self.connecting.lock().await;
-        if let Some(connection) = current() {
-            return Ok(connection);
-        }
-        let config =
-            AsyncConnectionConfig::new().set_connection_timeout(self.op_timeout).set_response_timeout(self.op_timeout);
-        let connection =
-            self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(|err| err.to_string())?;
-        if let Ok(mut slot) = self.connection.lock() {
-            *slot = Some(connection.clone());
-        }
-        Ok(connection)
     }
 }
 
@@ -336,14 +298,8 @@ impl RateLimiter {
         longest_period: Duration,
     ) -> anyhow::Result<Self> {
         let redis = RedisLimiter {
-            client: redis::Client::open(url)?,
-            connection: Mutex::new(None),
-            connecting: tokio::sync::Mutex::new(()),
+            link: RedisLink::new(url, key_prefix, op_timeout, breaker_open)?,
             script: redis::Script::new(GCRA_SCRIPT),
-            key_prefix: key_prefix.to_owned(),
-            op_timeout,
-            breaker_open,
-            open_until: Mutex::new(None),
         };
         Ok(Self { redis: Some(Arc::new(redis)), ..Self::memory(longest_period) })
     }

@@ -205,7 +205,7 @@ async fn principal(app: &TestApp, org_id: &str) -> cr_store::identity::Principal
         organisation_id: org_id.to_owned(),
         role: "admin".into(),
         is_platform_admin: false,
-        key_id: "key_test".into(),
+        key_id: Some("key_test".into()),
         scopes: "read,analyze,admin".into(),
         expires_at: None,
     }

@@ -12,4 +12,5 @@ mod limits;
 mod rate_limits;
 mod retention;
 mod robustness;
+mod sessions;
 mod webhooks;

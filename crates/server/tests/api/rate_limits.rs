@@ -58,7 +58,9 @@ async fn made_up_keys_past_the_address_limit_cost_no_database_query(mode: Mode) 
         statuses.push(app.get(&format!("cr_made_up_{i}"), "/api/documents").await.status().as_u16());
     }
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
-    assert!(app.db_queries() - before <= 5, "{} queries", app.db_queries() - before);
+    // One lookup per request let through, plus the refusal audited once for the address
+    // (finding the key among dead ones, writing the row).
+    assert!(app.db_queries() - before <= 5 + 2, "{} queries", app.db_queries() - before);
 }
 in_both_modes!(made_up_keys_past_the_address_limit_cost_no_database_query);
 
