@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cr_server::{Application, Config};
 
+mod admin;
 mod engine;
 mod llm;
 
@@ -57,6 +58,9 @@ enum Command {
         #[arg(long, conflicts_with = "engine_older_than")]
         all: bool,
     },
+    /// Manage accounts from the command line (on the instance's own database).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Apply database migrations and exit.
     Migrate,
     /// One isolated analysis, as a worker with `worker.isolation = "process"` runs it.
@@ -185,6 +189,44 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Add a user to an organisation. Prints a generated password unless --password-stdin.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin, reviewer or viewer.
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+        /// The organisation's id (default: the instance's only organisation).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password and end its sessions. Prints a generated password unless
+    /// --password-stdin.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make an API key for a user (in its home organisation); prints the key once.
+    CreateApiKey {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Comma-separated: read, analyze, admin (default: all the user's role allows).
+        #[arg(long)]
+        scopes: Option<String>,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
     // Logs go to stderr: stdout carries the JSON and Markdown reviews.
     tracing_subscriber::fmt()
@@ -252,6 +294,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::AnalyseJob { .. } => anyhow::bail!("analyse-job runs without a runtime (see main)"),
+        Command::Admin(command) => admin::run(&server_config()?, command).await,
         Command::Migrate => {
             let config = server_config()?;
             let db = cr_store::Database::connect(&config.effective_database_url(), 2).await?;

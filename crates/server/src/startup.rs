@@ -124,30 +124,73 @@ impl Services {
     }
 }
 
+/// What the command line's `admin` commands need: accounts and keys on the instance's
+/// database (migrated), with its session store, without serving.
+pub struct AccountServices {
+    pub db: Database,
+    pub accounts: AccountService,
+    pub auth: Authenticator,
+}
+
+impl AccountServices {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        cr_store::files::create_private_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let db = Database::connect(&config.effective_database_url(), 2).await?;
+        db.migrate().await?;
+        let cache = match &config.redis_url {
+            Some(url) => {
+                let log = cr_store::cache::InvalidationLog::new(&db, &config.cache.key_prefix);
+                Cache::redis(url.expose(), config.cache_settings(), log)?
+            }
+            None => Cache::memory(config.cache_settings()),
+        };
+        let auth = Authenticator::new(db.clone(), cache);
+        let accounts = account_service(config, &db, &auth)?;
+        Ok(Self { db, accounts, auth })
+    }
+
+    /// The id of the instance's only organisation (an error naming the choice when several).
+    pub async fn only_organisation(&self) -> anyhow::Result<String> {
+        let ids = cr_store::identity::organisation_ids(&self.db, 2).await?;
+        match ids.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => anyhow::bail!("the instance has no organisation yet: start it once (`serve`) first"),
+            _ => anyhow::bail!("the instance has several organisations: name one with --organisation"),
+        }
+    }
+}
+
+/// Accounts with the configured session store (Redis, else the database) and limits.
+fn account_service(config: &Config, db: &Database, auth: &Authenticator) -> anyhow::Result<AccountService> {
+    let sessions = match &config.redis_url {
+        Some(url) => SessionStore::redis(Arc::new(cr_store::redis_link::RedisLink::new(
+            url.expose(),
+            &config.cache.key_prefix,
+            Duration::from_millis(config.cache.timeout_ms),
+            Duration::from_millis(config.cache.breaker_open_ms),
+        )?)),
+        None => SessionStore::database(db.clone()),
+    };
+    Ok(AccountService::new(
+        db.clone(),
+        sessions,
+        rate_limiter(config)?,
+        auth.clone(),
+        PasswordHasherPool::new(config.auth.password_params())?,
+        config.auth.account_settings(),
+    ))
+}
+
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let Services { db, cache, files, analysis, webhooks } = Services::build(&config).await?;
         let auth = Authenticator::new(db.clone(), cache.clone());
-        let limiter = rate_limiter(&config)?;
-        let sessions = match &config.redis_url {
-            Some(url) => SessionStore::redis(Arc::new(cr_store::redis_link::RedisLink::new(
-                url.expose(),
-                &config.cache.key_prefix,
-                Duration::from_millis(config.cache.timeout_ms),
-                Duration::from_millis(config.cache.breaker_open_ms),
-            )?)),
-            None => SessionStore::database(db.clone()),
-        };
-        let passwords = PasswordHasherPool::new(config.auth.password_params())?;
-        let accounts = AccountService::new(
-            db.clone(),
-            sessions,
-            limiter.clone(),
-            auth.clone(),
-            passwords.clone(),
-            config.auth.account_settings(),
-        );
-        let bootstrap = bootstrap_admin(&config, &auth, &passwords).await?;
+        let accounts = account_service(&config, &db, &auth)?;
+        let limiter = accounts.limiter().clone();
+        let bootstrap = bootstrap_admin(&config, &auth, accounts.passwords()).await?;
         let documents = DocumentService::new(db.clone(), cache.clone(), files, config.document_settings());
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         tracing::info!(

@@ -128,6 +128,11 @@ impl AccountService {
         &self.passwords
     }
 
+    /// The limiter sign-ins are counted in (the API's requests share it).
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
     /// Signs in: checks the attempt against the per-account and per-address limits first (a
     /// right password past the limit is refused too), then the password, then makes a new
     /// session in the user's organisation (`organisation_id`, or the home one). Audited either way.

@@ -94,6 +94,12 @@ pub async fn principal_by_key_hash(db: &Database, key_hash: &str) -> Result<Opti
     Ok(principal.map(|p| Principal { scopes: narrow_to_role(&p.scopes, &p.role), ..p }))
 }
 
+/// Ids of up to `limit` organisations, oldest first.
+pub async fn organisation_ids(db: &Database, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM organisations ORDER BY id LIMIT $1";
+    with_pool!(db, |p| sqlx::query_scalar::<_, String>(SQL).bind(limit).fetch_all(p).await)
+}
+
 /// Number of users; zero means the instance still needs its bootstrap admin.
 pub async fn count_users(db: &Database) -> Result<i64, sqlx::Error> {
     with_pool!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await)

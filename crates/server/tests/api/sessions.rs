@@ -336,17 +336,16 @@ async fn a_revoked_key_is_refused_and_audited_with_its_organisation(mode: Mode) 
     let (secret, id) = (created["api_key"].as_str().expect("key"), created["key"]["id"].as_str().expect("id"));
     assert_eq!(app.delete(&org.key, &format!("/api/keys/{id}")).await.status(), 204);
     assert_eq!(app.get(secret, "/api/documents").await.status(), 401);
-    let audited: i64 =
-        cr_store::with_pool!(app.state.db, |p| {
-            sqlx::query_scalar::<_, i64>(
+    let audited: i64 = cr_store::with_pool!(app.state.db, |p| {
+        sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM audit_logs WHERE action = 'api_key.refused' AND target_id = $1 AND organisation_id = $2"
     )
     .bind(id)
     .bind(&org.id)
     .fetch_one(p)
     .await
-        })
-        .expect("count");
+    })
+    .expect("count");
     assert_eq!(audited, 1);
 }
 in_both_modes!(a_revoked_key_is_refused_and_audited_with_its_organisation);
