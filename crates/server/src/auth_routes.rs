@@ -247,3 +247,60 @@ pub async fn accept_invitation(
     let member = state.accounts.accept_invitation(&input.token, &input.name, &input.password).await?;
     json_value(StatusCode::CREATED, &member)
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Rows of this user only.
+    actor: Option<String>,
+    /// Rows of this action only (`auth.login`, `document.download`, …).
+    action: Option<String>,
+    /// Rows about this document, key, user, … only.
+    target: Option<String>,
+    /// From this time on (RFC 3339).
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this time (RFC 3339).
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Rows per page: 1 to 500 (JSON, default 100), or up to 10,000 (CSV, default 10,000).
+    limit: Option<i64>,
+    /// `json` (default) or `csv` (an export, with the next cursor in `X-Next-Cursor`).
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditParams), responses((status = 200, description = "the organisation's audit log, newest first", body = cr_service::audit::AuditPage), (status = 403, description = "not an organisation admin", body = crate::openapi::ErrorBody)))]
+pub async fn read_audit(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    params: Result<axum::extract::Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = crate::routes::parse_query(params)?;
+    let csv = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::bad_request("invalid_query", "format must be json or csv")),
+    };
+    let query = cr_service::audit::AuditQuery {
+        actor_id: params.actor,
+        action: params.action,
+        target_id: params.target,
+        since: params.since,
+        until: params.until,
+        cursor: params.cursor,
+        limit: params.limit,
+    };
+    let max = if csv { cr_service::audit::MAX_EXPORT } else { cr_service::audit::MAX_PAGE };
+    let page = cr_service::audit::read(&state.db, &caller, &query, max).await?;
+    if !csv {
+        return json_value(StatusCode::OK, &page);
+    }
+    let mut response = cr_service::audit::to_csv(&page.items).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"audit.csv\""));
+    if let Some(cursor) = page.next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert("x-next-cursor", cursor);
+    }
+    Ok(response)
+}

@@ -49,6 +49,7 @@ pub fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(auth_routes::update_user))
         .routes(routes!(auth_routes::invite))
         .routes(routes!(auth_routes::accept_invitation))
+        .routes(routes!(auth_routes::read_audit))
         .routes(routes!(key_routes::create_key, key_routes::list_keys))
         .routes(routes!(key_routes::revoke_key))
         .routes(routes!(key_routes::rotate_key))
@@ -87,6 +88,26 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits, middleware::check_request))
         .layer(axum::middleware::from_fn(middleware::shape_response))
         .with_state(state)
+}
+
+/// Records a download before it starts (no record, no download).
+pub(crate) async fn audit_download(
+    state: &AppState,
+    caller: &Principal,
+    action: &str,
+    target: (&str, &str),
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    cr_store::accounts::record_event(
+        &state.db,
+        Some(&caller.organisation_id),
+        Some(&caller.user_id),
+        action,
+        (target.0, Some(target.1)),
+        &details,
+    )
+    .await
+    .map_err(|err| ApiError::from(ServiceError::from(err)))
 }
 
 pub(crate) fn json_response(status: StatusCode, body: Bytes) -> Response {
@@ -440,6 +461,7 @@ async fn download_original(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (doc, path) = state.documents.original(&caller, &id).await?;
+    audit_download(&state, &caller, "document.download", ("document", &doc.id), serde_json::json!({})).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         ServiceError::Internal(anyhow::Error::new(e).context(format!("opening the original of {}", doc.id)))
     })?;

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod audit;
 pub mod content;
 pub mod documents;
 pub mod error;

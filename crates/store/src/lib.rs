@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod analyses;
 pub mod api_keys;
+pub mod audit;
 pub mod cache;
 pub mod db;
 pub mod documents;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod analysis;
+mod audit;
 mod cache;
 mod documents;
 mod isolation;
