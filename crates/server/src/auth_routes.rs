@@ -127,7 +127,11 @@ pub async fn me(State(state): State<AppState>, Caller(caller): Caller) -> Result
     let out = MeOut {
         user,
         organisation_id: caller.organisation_id.clone(),
-        permissions: caller.scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        permissions: cr_store::identity::narrow_to_role(&caller.scopes, &caller.role)
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         authenticated_by: if caller.key_id.is_some() { "api_key" } else { "session" },
     };
     json_value(StatusCode::OK, &out)

@@ -153,6 +153,8 @@ pub struct RateLimitConfig {
     pub per_key_requests: u32,
     /// Requests per period from one client address, whatever key it sends.
     pub per_ip_requests: u32,
+    /// Requests per period for one user, all its keys and sessions together.
+    pub per_user_requests: u32,
     pub period_secs: f64,
 }
 
@@ -167,6 +169,10 @@ impl RateLimitConfig {
             "rate_limit.per_ip_requests must be between 1 and 1000000"
         );
         anyhow::ensure!(
+            (1..=1_000_000).contains(&self.per_user_requests),
+            "rate_limit.per_user_requests must be between 1 and 1000000"
+        );
+        anyhow::ensure!(
             (0.1..=86_400.0).contains(&self.period_secs),
             "rate_limit.period_secs must be between 0.1 and 86400"
         );
@@ -179,6 +185,10 @@ impl RateLimitConfig {
 
     pub fn per_key(&self) -> cr_store::rate_limit::Quota {
         cr_store::rate_limit::Quota { requests: self.per_key_requests, period: self.period() }
+    }
+
+    pub fn per_user(&self) -> cr_store::rate_limit::Quota {
+        cr_store::rate_limit::Quota { requests: self.per_user_requests, period: self.period() }
     }
 
     pub fn per_ip(&self) -> cr_store::rate_limit::Quota {
@@ -357,6 +367,7 @@ impl Default for Config {
                 enabled: true,
                 per_key_requests: 600,
                 per_ip_requests: 1200,
+                per_user_requests: 1200,
                 period_secs: 60.0,
             },
             auth: AuthConfig {

@@ -140,11 +140,17 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
     let by_ip = format!("ip:{ip}");
     // A key's or session's hash, not the secret, names its bucket (Redis keys are no place
     // for secrets).
-    let by_key = match presented_api_key(request.headers()) {
-        Some(key) => Some(format!("key:{}", &cr_store::identity::hash_api_key(key)[..32])),
+    let key_hash = presented_api_key(request.headers()).map(cr_store::identity::hash_api_key);
+    let by_key = match &key_hash {
+        Some(hash) => Some(format!("key:{}", &hash[..32])),
         None => crate::caller::cookie(request.headers(), crate::caller::SESSION_COOKIE)
             .map(|token| format!("session:{}", &cr_service::accounts::hash_token(token)[..32])),
     };
+    let mut request = request;
+    if let Some(hash) = key_hash {
+        // (Authentication looks the key up by this hash rather than hashing it again.)
+        request.extensions_mut().insert(PresentedKeyHash(hash));
+    }
     let mut buckets = vec![(by_ip.as_str(), settings.per_ip())];
     if let Some(by_key) = &by_key {
         buckets.push((by_key.as_str(), settings.per_key()));
@@ -167,7 +173,11 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
     response
 }
 
-/// The API key a request presents, as the authentication extractor reads it.
+/// The SHA-256 of the API key a request presents, computed once by the rate limiter.
+#[derive(Clone, Debug)]
+pub struct PresentedKeyHash(pub String);
+
+/// The API key a request presents, as authentication reads it.
 pub fn presented_api_key(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     // The scheme is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" alike.

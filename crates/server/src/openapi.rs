@@ -70,12 +70,17 @@ impl Modify for SharedResponses {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
-            let public = ["/api/openapi.json", "/api/auth/login", "/api/invitations/accept"];
-            let authenticated = path.starts_with("/api/") && !public.contains(&path.as_str());
+            // (Public or not is the route table's say; the same path never mixes the two.)
+            let authenticated = crate::access::routes()
+                .iter()
+                .any(|rule| rule.path == path && rule.access != crate::access::Access::Public);
             for operation in operations(item) {
                 add_error(operation, "408", "the request took longer than its deadline");
                 add_error(operation, "431", "too many or too large headers");
                 add_error(operation, "500", "internal error (logged)");
+                if path.starts_with("/api/") {
+                    add_error(operation, "429", "over a rate limit (per API key, user or address); see Retry-After");
+                }
                 if authenticated {
                     add_error(operation, "401", "missing or invalid API key, or no live session");
                     add_error(
@@ -84,7 +89,6 @@ impl Modify for SharedResponses {
                         "the role or key does not allow this, or a cookie write lacks its CSRF token",
                     );
                     add_error(operation, "503", "the database is not answering; try again");
-                    add_error(operation, "429", "over a rate limit (per API key or per address); see Retry-After");
                     let either = [("api_key", Vec::<String>::new()), ("bearer", Vec::new()), ("session", Vec::new())];
                     operation.security = Some(
                         either

@@ -24,6 +24,7 @@ use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::key_routes;
 use crate::middleware;
+use crate::share_routes;
 use crate::startup::AppState;
 use crate::webhook_routes as webhooks;
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -58,6 +59,8 @@ pub fn documented_routes(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(download_original))
         .routes(routes!(list_relations, create_relation))
         .routes(routes!(delete_relation))
+        .routes(routes!(share_routes::list_shares, share_routes::create_share))
+        .routes(routes!(share_routes::delete_share))
         .routes(routes!(analysis::request_analysis, analysis::list_analyses))
         .routes(routes!(analysis::latest_analysis))
         .routes(routes!(analysis::events))
@@ -79,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     let body_idle = std::time::Duration::from_secs_f64(state.config.http.body_idle_timeout_secs);
     let (routes, _) = documented_routes(upload_limit).split_for_parts();
     routes
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::caller::authorize))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -556,8 +560,13 @@ mod tests {
                 for status in ["408", "431", "500"] {
                     assert!(responses[status].is_object(), "{method} {path} lacks {status}");
                 }
-                if path.starts_with("/api/") && path != "/api/openapi.json" {
-                    for status in ["401", "429", "503"] {
+                if path.starts_with("/api/") {
+                    assert!(responses["429"].is_object(), "{method} {path} lacks 429");
+                }
+                let http_method = method.to_uppercase().parse().expect("method");
+                let rule = crate::access::find(&http_method, path).expect("every operation has a rule");
+                if rule.access != crate::access::Access::Public {
+                    for status in ["401", "403", "503"] {
                         assert!(responses[status].is_object(), "{method} {path} lacks {status}");
                     }
                     assert!(operation["security"].is_array(), "{method} {path} names no authentication");

@@ -186,6 +186,8 @@ fn account_service(config: &Config, db: &Database, auth: &Authenticator) -> anyh
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let (_, openapi) = crate::routes::documented_routes(0).split_for_parts();
+        crate::access::verify(&crate::access::served_operations(&openapi))?;
         let Services { db, cache, files, analysis, webhooks } = Services::build(&config).await?;
         let auth = Authenticator::new(db.clone(), cache.clone());
         let accounts = account_service(&config, &db, &auth)?;

@@ -61,7 +61,12 @@ impl Authenticator {
         if api_key.is_empty() || api_key.len() > 200 {
             return Err(ServiceError::Unauthenticated);
         }
-        let hash = identity::hash_api_key(api_key);
+        self.authenticate_hash(&identity::hash_api_key(api_key)).await
+    }
+
+    /// The principal for the API key with this SHA-256 (live, not expired).
+    pub async fn authenticate_hash(&self, hash: &str) -> Result<Principal, ServiceError> {
+        let hash = hash.to_owned();
         let generation = self.cache.generation(&key_generation(&hash)).await;
         let remembered = self.resolved.get(&hash).filter(|(_, seen)| Some(*seen) == generation);
         let principal = match remembered {
@@ -89,13 +94,12 @@ impl Authenticator {
 
     /// Audits a request refused for its API key: with the key's organisation when the key
     /// existed (revoked, expired, or its user disabled), else as an unknown credential.
-    pub async fn audit_unknown_key(&self, api_key: &str, client_ip: &str, path: &str) {
+    pub async fn audit_unknown_key(&self, hash: &str, client_ip: &str, path: &str) {
         if !self.first_refusal(client_ip, "api_key") {
             return;
         }
-        let hash = identity::hash_api_key(api_key);
         let details = serde_json::json!({ "ip": client_ip, "path": path });
-        let recorded = match cr_store::api_keys::dead_key(&self.db, &hash).await {
+        let recorded = match cr_store::api_keys::dead_key(&self.db, hash).await {
             Ok(Some((org, user, key))) => {
                 let details = serde_json::json!({ "ip": client_ip, "path": path, "reason": "key_not_live" });
                 cr_store::accounts::record_event(

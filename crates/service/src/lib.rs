@@ -13,6 +13,7 @@ pub mod filename;
 pub mod idempotency;
 pub mod identity;
 pub mod passwords;
+pub mod shares;
 pub mod singleflight;
 pub mod webhooks;
 

@@ -22,8 +22,8 @@ pub struct Principal {
     pub is_platform_admin: bool,
     /// The key the request came with (none for a session).
     pub key_id: Option<String>,
-    /// What the request may do (comma-separated): the role's permissions, narrowed to the
-    /// key's scopes for a key.
+    /// What the request may do (comma-separated): a key's scopes, or a session's role
+    /// permissions. A key's request needs the scope *and* the permission (role or share).
     pub scopes: String,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -89,9 +89,7 @@ pub async fn principal_by_key_hash(db: &Database, key_hash: &str) -> Result<Opti
                        WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) \
                        AND u.disabled_at IS NULL";
     let now = crate::ids::now();
-    let principal =
-        with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).bind(now).fetch_optional(p).await)?;
-    Ok(principal.map(|p| Principal { scopes: narrow_to_role(&p.scopes, &p.role), ..p }))
+    with_pool!(db, |p| sqlx::query_as::<_, Principal>(SQL).bind(key_hash).bind(now).fetch_optional(p).await)
 }
 
 /// Ids of up to `limit` organisations, oldest first.

@@ -23,6 +23,7 @@ pub mod rate_limit;
 pub mod redis_link;
 pub mod retention;
 pub mod sessions;
+pub mod shares;
 pub mod webhooks;
 
 pub use cache::Cache;

@@ -45,6 +45,7 @@ pub async fn purge_document(
             "DELETE FROM analysis_dispatch_outbox WHERE job_id IN (SELECT id FROM analysis_jobs WHERE document_id = $1)",
             "DELETE FROM analysis_jobs WHERE document_id = $1",
             "DELETE FROM document_relations WHERE source_id = $1 OR target_id = $1",
+            "DELETE FROM document_shares WHERE document_id = $1",
         ];
         for statement in statements {
             sqlx::query(statement).bind(id).execute(&mut *tx).await?;

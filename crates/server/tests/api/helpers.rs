@@ -175,6 +175,7 @@ pub async fn spawn_app_without_waiting(mode: Mode, adjust: impl FnOnce(&mut Conf
     // Tests send many requests from one address and key; the rate-limit tests set their own.
     config.rate_limit.per_key_requests = 1_000_000;
     config.rate_limit.per_ip_requests = 1_000_000;
+    config.rate_limit.per_user_requests = 1_000_000;
     // Password hashing at production cost would dominate test time; the cost is a setting.
     config.auth.argon2_memory_kib = 64;
     config.auth.argon2_iterations = 1;

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod analysis;
 mod audit;
 mod cache;
