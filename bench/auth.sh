@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# What rate limiting costs on the hottest read: `GET /api/documents/{id}`, every read a cache
-# hit, with an API key (authentication included in both), the limiter on (quotas too large
-# to refuse anything, so every request still takes its two GCRA decisions in Redis) against
-# the limiter off. The two alternate, REPS times each, in one run; medians and the ratio.
+# What authentication and rate limiting cost on the hottest read: `GET /api/documents/{id}`,
+# every read a cache hit. Three variants alternate, REPS times each, in one run:
+#   off      API key, limiter off (authentication only: the baseline);
+#   on       API key, limiter on (quotas too large to refuse anything, so every request
+#            still takes its GCRA decisions: address, key, user);
+#   session  a session cookie (a Redis session read and slide per request), limiter on.
+# Medians, and each variant's cost against the baseline.
 #
 #   bench/auth.sh        env: REPS=3 DUR=10 CONNS=50 NDOCS=10000
 set -euo pipefail
@@ -47,23 +50,35 @@ stop_app() { if [ -n "$APP_PID" ]; then kill -TERM "$APP_PID" 2>/dev/null; wait 
 trap stop_app EXIT
 
 LIMITER_ON=(CR_RATE_LIMIT__ENABLED=true CR_RATE_LIMIT__PER_KEY_REQUESTS=1000000
-            CR_RATE_LIMIT__PER_IP_REQUESTS=1000000 CR_RATE_LIMIT__PERIOD_SECS=0.1)
+            CR_RATE_LIMIT__PER_IP_REQUESTS=1000000 CR_RATE_LIMIT__PER_USER_REQUESTS=1000000
+            CR_RATE_LIMIT__PERIOD_SECS=0.1)
 LIMITER_OFF=(CR_RATE_LIMIT__ENABLED=false)
 
 log "seeding $NDOCS documents"
 start_app "${LIMITER_OFF[@]}"
 psql "$BENCH_DB" -q -v ndocs="$NDOCS" -f "$HERE/seed.sql" >/dev/null
+BENCH_PASSWORD="bench password $(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+curl -fs -o /dev/null -H "X-API-Key: $BENCH_KEY" -H 'Content-Type: application/json' \
+  -d "{\"email\": \"bench@example.com\", \"password\": \"$BENCH_PASSWORD\", \"role\": \"admin\"}" \
+  "http://127.0.0.1:$PORT/api/users"
 wrk -t1 -c"$CONNS" -d5s -s "$HERE/load/doc_seq.lua" "http://127.0.0.1:$PORT" >/dev/null
 stop_app
 
 : > "$WORK/results.tsv"
 for rep in $(seq 1 "$REPS"); do
-  for variant in off on; do
-    if [ "$variant" = on ]; then start_app "${LIMITER_ON[@]}"; else start_app "${LIMITER_OFF[@]}"; fi
+  for variant in off on session; do
+    if [ "$variant" = off ]; then start_app "${LIMITER_OFF[@]}"; else start_app "${LIMITER_ON[@]}"; fi
+    unset BENCH_COOKIE
+    if [ "$variant" = session ]; then
+      BENCH_COOKIE=$(curl -fs -D - -o /dev/null -H 'Content-Type: application/json' \
+        -d "{\"email\": \"bench@example.com\", \"password\": \"$BENCH_PASSWORD\"}" \
+        "http://127.0.0.1:$PORT/api/auth/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(cr_session=[^;]*\).*/\1/p')
+      export BENCH_COOKIE
+    fi
     wrk -t1 -c"$CONNS" -d3s -s "$HERE/load/doc_random.lua" "http://127.0.0.1:$PORT" >/dev/null
     line=$(wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$HERE/load/doc_random.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
     printf '%s\t%s\n' "$variant" "$line" >> "$WORK/results.tsv"
-    log "  limiter $variant, rep $rep: $line"
+    log "  $variant, rep $rep: $line"
     stop_app
   done
 done
@@ -77,8 +92,10 @@ for line in open(sys.argv[1]):
     fields = dict(re.findall(r"(\w+)=([\d.]+)", result))
     rows.setdefault(variant, []).append(fields)
 med = {v: {k: statistics.median(float(r[k]) for r in rs) for k in rs[0]} for v, rs in rows.items()}
-for v in ("off", "on"):
+names = {"off": "API key, limiter off", "on": "API key, limiter on", "session": "session cookie, limiter on"}
+for v in ("off", "on", "session"):
     m = med[v]
-    print(f"limiter {v:3}: {m.get('rps', 0):9.0f} req/s  p50 {m.get('p50_ms', 0):.2f} ms  p99 {m.get('p99_ms', 0):.2f} ms  non-2xx {m.get('non2xx', 0):.0f}")
-print(f"cost of the limiter: {100 * (1 - med['on']['rps'] / med['off']['rps']):.1f} % of the cached GET rate")
+    print(f"{names[v]:27}: {m.get('rps', 0):9.0f} req/s  p50 {m.get('p50_ms', 0):.2f} ms  p99 {m.get('p99_ms', 0):.2f} ms  non-2xx {m.get('non2xx', 0):.0f}")
+for v in ("on", "session"):
+    print(f"cost of {names[v]}: {100 * (1 - med[v]['rps'] / med['off']['rps']):.1f} % of the cached GET rate")
 PY

@@ -1,7 +1,7 @@
 -- 10,000 documents (:ndocs) of the bootstrap organisation with ids doc_<32 hex of i>, each
 -- with a ~10-field metadata object and a ~2 KB excerpt, so responses weigh what the peer's do
 -- (its documents carry ~2 KB of content).
-DELETE FROM document_relations; DELETE FROM idempotency_keys; DELETE FROM audit_logs WHERE target_type = 'document';
+DELETE FROM document_relations; DELETE FROM idempotency_keys;
 DELETE FROM analysis_jobs; DELETE FROM documents;
 INSERT INTO documents (id, organisation_id, owner_id, filename, original_filename, stored_path, size_bytes,
                        media_type, sha256, status, metadata, version, created_at, updated_at)

@@ -37,7 +37,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateApiKey { email, name, scopes } => {
             let principal = accounts.principal_of(&email).await?;
             let scopes = scopes.map(|s| s.split(',').map(|s| s.trim().to_owned()).collect());
-            let created = services.auth.create_key(&principal, &name, scopes, None).await?;
+            let created = services.auth.create_key(&principal, None, &name, scopes, None).await?;
             println!("Created key {} ({}) with scopes {}.", created.key.id, created.key.name, created.key.scopes);
             println!("API key (shown once): {}", created.api_key);
         }

@@ -277,6 +277,26 @@ pub struct HttpConfig {
     pub max_header_bytes: usize,
     /// How long shutdown lets requests in flight finish before closing their connections, s.
     pub shutdown_grace_secs: f64,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed: a
+    /// request from one of them is limited and audited by the address it forwards. Empty:
+    /// the connection's address is the client's.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl HttpConfig {
+    /// The trusted proxies, parsed (`validate` has checked they parse).
+    pub fn trusted_proxy_nets(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| anyhow::anyhow!("http.trusted_proxies: `{entry}` is not an address or CIDR range"))
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -327,6 +347,7 @@ impl Default for Config {
                 max_header_lines: 64,
                 max_header_bytes: 16 * 1024,
                 shutdown_grace_secs: 10.0,
+                trusted_proxies: Vec::new(),
             },
             cache: CacheConfig {
                 key_prefix: "cr:".into(),
@@ -473,6 +494,8 @@ impl Config {
             "http.max_connections must be between 1 and 100000"
         );
         anyhow::ensure!((8..=1000).contains(&t.max_header_lines), "http.max_header_lines must be between 8 and 1000");
+        anyhow::ensure!(t.trusted_proxies.len() <= 100, "http.trusted_proxies may list at most 100 entries");
+        t.trusted_proxy_nets()?;
         anyhow::ensure!(
             (1024..=256 * 1024).contains(&t.max_header_bytes),
             "http.max_header_bytes must be between 1024 and 262144"

@@ -23,6 +23,8 @@ pub struct KeyIn {
     scopes: Option<Vec<String>>,
     /// When the key stops working (RFC 3339); default: never.
     expires_at: Option<DateTime<Utc>>,
+    /// The member the key is for (organisation admins only); default: the caller.
+    user_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/keys", tag = "keys", request_body = KeyIn, responses((status = 201, description = "the key and its secret (shown once)", body = cr_store::api_keys::CreatedApiKey), (status = 403, description = "the calling key lacks the admin scope, or a scope asked for", body = crate::openapi::ErrorBody)))]
@@ -33,7 +35,10 @@ pub async fn create_key(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: KeyIn = parse_json(&headers, &body)?;
-    json_value(StatusCode::CREATED, &state.auth.create_key(&caller, &input.name, input.scopes, input.expires_at).await?)
+    json_value(
+        StatusCode::CREATED,
+        &state.auth.create_key(&caller, input.user_id.as_deref(), &input.name, input.scopes, input.expires_at).await?,
+    )
 }
 
 #[utoipa::path(get, path = "/api/keys", tag = "keys", responses((status = 200, description = "the organisation's keys for an admin, else the caller's own; never their secrets", body = crate::openapi::Items<cr_store::api_keys::ApiKeyInfo>)))]

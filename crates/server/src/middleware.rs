@@ -123,9 +123,43 @@ async fn reshape(response: Response) -> Response {
     ApiError::Other { status, code, message }.into_response()
 }
 
-/// The address a request's connection comes from (set per connection by [`crate::serve`]).
+/// The address a request comes from: the connection's (set per connection by
+/// [`crate::serve`]), or behind a trusted proxy the one it forwards ([`resolve_client`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub std::net::SocketAddr);
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`http.trusted_proxies`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<Vec<ipnet::IpNet>>);
+
+/// Behind a trusted proxy, replaces the client address by the one the proxies forwarded: the
+/// rightmost address in `X-Forwarded-For` that is not itself a trusted proxy (the ones left
+/// of it are the client's to make up).
+pub async fn resolve_client(State(trusted): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
+    if let Some(forwarded) = forwarded_client(&trusted, &request) {
+        request.extensions_mut().insert(ClientAddr(forwarded));
+    }
+    next.run(request).await
+}
+
+fn forwarded_client(trusted: &TrustedProxies, request: &Request) -> Option<std::net::SocketAddr> {
+    let peer = request.extensions().get::<ClientAddr>()?.0;
+    let is_trusted = |ip: &std::net::IpAddr| trusted.0.iter().any(|net| net.contains(ip));
+    if trusted.0.is_empty() || !is_trusted(&peer.ip()) {
+        return None;
+    }
+    let hops: Vec<std::net::IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().parse::<std::net::IpAddr>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let client = hops.iter().rev().find(|ip| !is_trusted(ip)).or(hops.first())?;
+    Some(std::net::SocketAddr::new(*client, 0))
+}
 
 /// Rate limits on the API: per client address first (so a flood of made-up keys costs no
 /// database query past its limit), then per API key or session presented. Refused: 429 with

@@ -80,6 +80,9 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
     let limits = state.config.request_limits();
     let body_idle = std::time::Duration::from_secs_f64(state.config.http.body_idle_timeout_secs);
+    // (Validated at start.)
+    let trusted =
+        middleware::TrustedProxies(std::sync::Arc::new(state.config.http.trusted_proxy_nets().unwrap_or_default()));
     let (routes, _) = documented_routes(upload_limit).split_for_parts();
     routes
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::caller::authorize))
@@ -89,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits.clone(), middleware::deadline))
         .layer(RequestBodyTimeoutLayer::new(body_idle))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
+        .layer(axum::middleware::from_fn_with_state(trusted, middleware::resolve_client))
         .layer(axum::middleware::from_fn_with_state(limits, middleware::check_request))
         .layer(axum::middleware::from_fn(middleware::shape_response))
         .with_state(state)

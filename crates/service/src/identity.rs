@@ -154,10 +154,12 @@ impl Authenticator {
         true
     }
 
-    /// A new key for the caller's own user, with at most the caller's scopes.
+    /// A new key for the caller's own user, or (an organisation admin's) for another member,
+    /// with at most the caller's scopes; by default all the user's role allows.
     pub async fn create_key(
         &self,
         caller: &Principal,
+        for_user: Option<&str>,
         name: &str,
         scopes: Option<Vec<String>>,
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -166,7 +168,20 @@ impl Authenticator {
         if name.is_empty() || name.len() > MAX_KEY_NAME || name.chars().any(char::is_control) {
             return Err(ServiceError::invalid("invalid_name", "the key name must be 1 to 100 printable characters"));
         }
-        let scopes = scopes.unwrap_or_else(|| caller.scopes.split(',').map(str::to_owned).collect());
+        let user_id = for_user.unwrap_or(&caller.user_id);
+        let role = if user_id == caller.user_id {
+            caller.role.clone()
+        } else {
+            if !(caller.role == "admin" && caller.has_scope("admin")) {
+                return Err(ServiceError::Forbidden("only an organisation admin can make keys for other members"));
+            }
+            cr_store::accounts::active_role(&self.db, user_id, &caller.organisation_id)
+                .await?
+                .ok_or(ServiceError::NotFound("member"))?
+        };
+        let scopes = scopes.unwrap_or_else(|| {
+            identity::role_permissions(&role).iter().filter(|s| caller.has_scope(s)).map(|s| (*s).to_owned()).collect()
+        });
         if scopes.is_empty() || scopes.iter().any(|s| !api_keys::SCOPES.contains(&s.as_str())) {
             return Err(ServiceError::invalid("invalid_scopes", "scopes must be some of read, analyze, admin"));
         }
@@ -185,7 +200,7 @@ impl Authenticator {
         scopes.dedup();
         let new = NewApiKey {
             organisation_id: &caller.organisation_id,
-            user_id: &caller.user_id,
+            user_id,
             name,
             scopes: &scopes,
             expires_at,

@@ -121,3 +121,15 @@ async fn a_made_up_cursor_is_refused(mode: Mode) {
     assert_eq!(app.get(&org.key, "/api/audit?limit=100000").await.status(), 400);
 }
 in_both_modes!(a_made_up_cursor_is_refused);
+
+async fn audit_rows_cannot_be_changed_or_removed_even_in_sql(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let org = app.new_org().await;
+    app.post_json(&org.key, "/api/keys", json!({ "name": "k" })).await;
+    for statement in ["UPDATE audit_logs SET action = 'nothing'", "DELETE FROM audit_logs"] {
+        let result = cr_store::with_pool!(app.state.db, |p| sqlx::query(statement).execute(p).await.map(|_| ()));
+        assert!(result.is_err(), "{statement} went through");
+    }
+    assert!(!actions(&page(&app, &org.key, "?action=api_key.create").await).is_empty());
+}
+in_both_modes!(audit_rows_cannot_be_changed_or_removed_even_in_sql);

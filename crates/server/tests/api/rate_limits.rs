@@ -127,3 +127,46 @@ async fn a_busy_key_with_a_large_quota_is_decided_by_leases_not_one_call_per_req
     let calls = app.state.limiter.counters.redis_calls.load(std::sync::atomic::Ordering::Relaxed) - before;
     assert!(calls < 50, "{calls} Redis calls for 200 requests");
 }
+
+async fn get_from(app: &TestApp, forwarded_for: &str) -> u16 {
+    let request = app.client.get(app.url("/api/documents")).header("X-API-Key", &app.admin_key);
+    request.header("x-forwarded-for", forwarded_for).send().await.expect("request").status().as_u16()
+}
+
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(mode: Mode) {
+    let app = spawn_app_with(mode, |config| {
+        quota(1000, 2)(config);
+        config.http.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await;
+    assert_eq!(get_from(&app, "203.0.113.7").await, 200);
+    // Whatever the client puts left of what the proxy adds is not believed.
+    assert_eq!(get_from(&app, "198.51.100.1, 203.0.113.7").await, 200);
+    assert_eq!(get_from(&app, "203.0.113.7").await, 429);
+    assert_eq!(get_from(&app, "203.0.113.8").await, 200);
+}
+in_both_modes!(behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit);
+
+async fn without_trusted_proxies_a_forwarded_address_is_ignored(mode: Mode) {
+    let app = spawn_app_with(mode, quota(1000, 2)).await;
+    assert_eq!(get_from(&app, "203.0.113.7").await, 200);
+    assert_eq!(get_from(&app, "203.0.113.8").await, 200);
+    assert_eq!(get_from(&app, "203.0.113.9").await, 429);
+}
+in_both_modes!(without_trusted_proxies_a_forwarded_address_is_ignored);
+
+async fn a_users_keys_share_the_per_user_limit(mode: Mode) {
+    let app = spawn_app_with(mode, |config| {
+        quota(1000, 1000)(config);
+        config.rate_limit.per_user_requests = 3;
+    })
+    .await;
+    let org = app.new_org().await;
+    let created = app.post_json(&org.key, "/api/keys", serde_json::json!({ "name": "second" })).await;
+    let second = created.json::<serde_json::Value>().await.expect("json")["api_key"].as_str().expect("key").to_owned();
+    // (Making the key was the user's first request.)
+    assert_eq!(app.get(&org.key, "/api/documents").await.status(), 200);
+    assert_eq!(app.get(&second, "/api/documents").await.status(), 200);
+    assert_eq!(app.get(&second, "/api/documents").await.status(), 429);
+}
+in_both_modes!(a_users_keys_share_the_per_user_limit);

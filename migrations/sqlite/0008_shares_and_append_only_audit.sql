@@ -12,3 +12,12 @@ CREATE TABLE document_shares (
 );
 CREATE UNIQUE INDEX document_shares_user_key ON document_shares (document_id, user_id) WHERE user_id IS NOT NULL;
 CREATE UNIQUE INDEX document_shares_role_key ON document_shares (document_id, role) WHERE role IS NOT NULL;
+
+CREATE TRIGGER audit_logs_no_update BEFORE UPDATE ON audit_logs
+BEGIN
+    SELECT RAISE(ABORT, 'audit_logs rows are never updated or deleted');
+END;
+CREATE TRIGGER audit_logs_no_delete BEFORE DELETE ON audit_logs
+BEGIN
+    SELECT RAISE(ABORT, 'audit_logs rows are never updated or deleted');
+END;

@@ -13,3 +13,13 @@ CREATE TABLE document_shares (
 );
 CREATE UNIQUE INDEX document_shares_user_key ON document_shares (document_id, user_id) WHERE user_id IS NOT NULL;
 CREATE UNIQUE INDEX document_shares_role_key ON document_shares (document_id, role) WHERE role IS NOT NULL;
+
+-- The audit log is append-only, whoever connects: a row can be written, never changed or
+-- removed.
+CREATE FUNCTION audit_logs_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_logs rows are never updated or deleted';
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON audit_logs
+    FOR EACH ROW EXECUTE FUNCTION audit_logs_append_only();
