@@ -23,9 +23,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
-/// Shared by every handler.
+/// Shared by every handler: one pointer, so that the per-request clones the middleware and
+/// extractors make cost one reference count, not one per service and cache handle (those
+/// clones took a third of the cached GET's CPU; docs/experiments.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct SharedState {
     pub db: Database,
     pub cache: Cache,
     pub documents: DocumentService,
@@ -202,7 +215,7 @@ impl Application {
             address = %listener.local_addr()?,
             "contract-reviewer ready"
         );
-        let state = AppState {
+        let state = AppState(Arc::new(SharedState {
             db,
             cache,
             documents,
@@ -213,7 +226,7 @@ impl Application {
             limiter,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
-        };
+        }));
         Ok(Self { listener, state, bootstrap })
     }
 

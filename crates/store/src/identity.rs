@@ -40,7 +40,8 @@ pub fn role_permissions(role: &str) -> &'static [&'static str] {
     match role {
         "admin" => &["read", "analyze", "admin"],
         "reviewer" => &["read", "analyze"],
-        _ => &["read"],
+        "viewer" => &["read"],
+        _ => &[],
     }
 }
 

@@ -7,7 +7,7 @@
 //! `period / requests` apart, and a request is allowed when the TAT it would push to is no
 //! more than `period` ahead of now (so up to `requests` may come at once).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -229,9 +229,22 @@ struct Lease {
     window_start: Instant,
     window_count: u32,
     last_window: u32,
+    /// Requests the last refill leased.
+    granted: u32,
 }
 
 impl Lease {
+    /// Whether a busy lease is down to its last quarter: time to take the next one ahead.
+    fn running_low(&self) -> bool {
+        self.granted >= PREFETCH_FROM && self.tokens.saturating_mul(4) <= self.granted
+    }
+
+    /// The size of the next lease: what the buckets saw lately, within the bounds.
+    fn wanted(&self, buckets: &[(&str, Quota)]) -> u32 {
+        let smallest = buckets.iter().map(|(_, quota)| quota.requests).min().unwrap_or(1);
+        self.last_window.max(self.window_count).min(MAX_LEASE).min(smallest / 10).max(1)
+    }
+
     /// Counts a request; takes one leased request if there is a fresh one.
     fn take(&mut self, now: Instant) -> Option<Decision> {
         if now.duration_since(self.window_start) > LEASE_TTL {
@@ -256,7 +269,19 @@ impl Lease {
 struct LeaseCell {
     lease: Mutex<Lease>,
     refill: tokio::sync::Mutex<()>,
+    /// A refill taken ahead is under way.
+    prefetching: AtomicBool,
 }
+
+impl LeaseCell {
+    fn lease(&self) -> std::sync::MutexGuard<'_, Lease> {
+        self.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Leases at least this large are refilled ahead, in the background, when a quarter is left,
+/// so that a busy client's requests do not wait on the refill's round trip.
+const PREFETCH_FROM: u32 = 8;
 
 /// How long leased requests may be used.
 const LEASE_TTL: Duration = Duration::from_millis(50);
@@ -326,28 +351,45 @@ impl RateLimiter {
     }
 
     /// A request from a lease of these buckets, or a call to Redis (taking a new lease).
-    async fn check_in_redis(&self, redis: &RedisLimiter, buckets: &[(&str, Quota)]) -> Result<Decision, String> {
+    async fn check_in_redis(&self, redis: &Arc<RedisLimiter>, buckets: &[(&str, Quota)]) -> Result<Decision, String> {
         let id = buckets.iter().map(|(bucket, _)| *bucket).collect::<Vec<_>>().join("|");
         let cell = self.leases.get_with(id, || {
             let now = Instant::now();
             let idle =
                 Decision { allowed: true, limit: 0, remaining: 0, reset: Duration::ZERO, retry_after: Duration::ZERO };
-            let lease =
-                Lease { tokens: 0, until: now, decision: idle, window_start: now, window_count: 0, last_window: 0 };
-            Arc::new(LeaseCell { lease: Mutex::new(lease), refill: tokio::sync::Mutex::new(()) })
+            let lease = Lease {
+                tokens: 0,
+                until: now,
+                decision: idle,
+                window_start: now,
+                window_count: 0,
+                last_window: 0,
+                granted: 0,
+            };
+            Arc::new(LeaseCell {
+                lease: Mutex::new(lease),
+                refill: tokio::sync::Mutex::new(()),
+                prefetching: AtomicBool::new(false),
+            })
         });
-        let lock = || cell.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(decision) = lock().take(Instant::now()) {
+        let (taken, running_low) = {
+            let mut lease = cell.lease();
+            let taken = lease.take(Instant::now());
+            (taken, lease.running_low())
+        };
+        if let Some(decision) = taken {
+            if running_low && !cell.prefetching.swap(true, Ordering::AcqRel) {
+                self.prefetch(redis, &cell, buckets);
+            }
             return Ok(decision);
         }
         let _refilling = cell.refill.lock().await;
         let wanted = {
-            let mut lease = lock();
+            let mut lease = cell.lease();
             if let Some(decision) = lease.take_leased(Instant::now()) {
                 return Ok(decision);
             }
-            let smallest = buckets.iter().map(|(_, quota)| quota.requests).min().unwrap_or(1);
-            lease.last_window.max(lease.window_count).min(MAX_LEASE).min(smallest / 10).max(1)
+            lease.wanted(buckets)
         };
         self.counters.redis_calls.fetch_add(1, Ordering::Relaxed);
         let (mut decision, taken) = redis.check(buckets, wanted).await?;
@@ -355,12 +397,40 @@ impl RateLimiter {
             // (What the lease holds is still this client's to use.)
             let leased = taken.saturating_sub(1);
             decision.remaining = decision.remaining.saturating_add(leased);
-            let mut lease = lock();
+            let mut lease = cell.lease();
             lease.tokens = leased;
+            lease.granted = leased;
             lease.until = Instant::now() + LEASE_TTL;
             lease.decision = decision;
         }
         Ok(decision)
+    }
+
+    /// Takes the next lease of a busy client in the background; the requests taken are added
+    /// to what is left (a refusal adds nothing, and the requests after the lease are decided
+    /// one at a time again).
+    fn prefetch(&self, redis: &Arc<RedisLimiter>, cell: &Arc<LeaseCell>, buckets: &[(&str, Quota)]) {
+        let (redis, cell, counters) = (Arc::clone(redis), Arc::clone(cell), Arc::clone(&self.counters));
+        let owned: Vec<(String, Quota)> =
+            buckets.iter().map(|(bucket, quota)| ((*bucket).to_owned(), *quota)).collect();
+        tokio::spawn(async move {
+            let buckets: Vec<(&str, Quota)> = owned.iter().map(|(bucket, quota)| (bucket.as_str(), *quota)).collect();
+            let _refilling = cell.refill.lock().await;
+            let wanted = cell.lease().wanted(&buckets);
+            counters.redis_calls.fetch_add(1, Ordering::Relaxed);
+            if let Ok((mut decision, taken)) = redis.check(&buckets, wanted).await {
+                if decision.allowed {
+                    let mut lease = cell.lease();
+                    let tokens = if Instant::now() < lease.until { lease.tokens } else { 0 };
+                    lease.tokens = tokens.saturating_add(taken);
+                    lease.granted = taken;
+                    lease.until = Instant::now() + LEASE_TTL;
+                    decision.remaining = decision.remaining.saturating_add(lease.tokens);
+                    lease.decision = decision;
+                }
+            }
+            cell.prefetching.store(false, Ordering::Release);
+        });
     }
 }
 

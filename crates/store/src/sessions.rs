@@ -155,15 +155,28 @@ impl SessionStore {
                 .map_err(unavailable)?
             }
             Self::Database(db) => {
+                // A read, and a write only when the expiry is more than a minute behind where
+                // this request would push it: SQLite has one writer, and reads must not queue
+                // behind it.
                 let now = crate::ids::now();
-                with_pool!(db, |p| sqlx::query_scalar::<_, String>(
-                    "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $3 RETURNING data"
+                let row = with_pool!(db, |p| sqlx::query_as::<_, (String, chrono::DateTime<chrono::Utc>)>(
+                    "SELECT data, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2"
                 )
-                .bind(now + idle_delta(idle))
                 .bind(token_hash)
                 .bind(now)
                 .fetch_optional(p)
-                .await)?
+                .await)?;
+                let Some((data, expires_at)) = row else { return Ok(None) };
+                let pushed = now + idle_delta(idle);
+                if pushed - expires_at > chrono::TimeDelta::seconds(60) {
+                    with_pool!(db, |p| sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+                        .bind(pushed)
+                        .bind(token_hash)
+                        .execute(p)
+                        .await
+                        .map(|r| r.rows_affected()))?;
+                }
+                Some(data)
             }
         };
         // (A value that does not parse is no session.)
