@@ -428,14 +428,17 @@ impl AccountService {
         Ok((invitation, token))
     }
 
-    /// Accepts an invitation: creates the member with its name and password.
+    /// Accepts an invitation: creates the member with its name and password. The token is
+    /// looked up before the password is hashed: anyone may call this, and a made-up token
+    /// must not cost a hash.
     pub async fn accept_invitation(&self, token: &str, name: &str, password: &str) -> Result<Member, ServiceError> {
         let name = check_name(name)?;
-        let hash = self.passwords.hash(password).await?;
-        if token.len() > 200 {
+        let token_hash = hash_token(token);
+        if token.len() > 200 || !accounts::invitation_is_live(&self.db, &token_hash).await? {
             return Err(ServiceError::NotFound("invitation"));
         }
-        accounts::accept_invitation(&self.db, &hash_token(token), name, &hash)
+        let hash = self.passwords.hash(password).await?;
+        accounts::accept_invitation(&self.db, &token_hash, name, &hash)
             .await
             .map_err(email_taken)?
             .map(|(_, member)| member)

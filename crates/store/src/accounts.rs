@@ -308,6 +308,15 @@ pub async fn create_invitation(
     Ok(invitation)
 }
 
+/// Whether a token names an invitation that can still be accepted.
+pub async fn invitation_is_live(db: &Database, token_hash: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM invitations WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2";
+    let now = crate::ids::now();
+    let found =
+        with_pool!(db, |p| sqlx::query_scalar::<_, String>(SQL).bind(token_hash).bind(now).fetch_optional(p).await)?;
+    Ok(found.is_some())
+}
+
 /// Accepts a live invitation: marks it used and creates its user, in one transaction, with
 /// the audit row. `None` when the token is unknown, used or expired.
 pub async fn accept_invitation(
