@@ -10,53 +10,15 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::in_both_modes;
 
-const PASSWORD: &str = "a long enough password";
 const ROLES: [&str; 3] = ["admin", "reviewer", "viewer"];
 
-struct Member {
-    id: String,
-    email: String,
-}
-
-async fn add_member(app: &TestApp, admin_key: &str, role: &str) -> Member {
-    let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
-    let body = json!({ "email": email, "password": PASSWORD, "role": role });
-    let response = app.post_json(admin_key, "/api/users", body).await;
-    assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
-    Member { id, email }
-}
-
-/// A fresh session of `email`: the cookie header and the CSRF token.
-async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
-    let response = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), 200, "sign-in of {email}");
-    let token = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("cr_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("cookie")
-        .to_owned();
-    let csrf = response.json::<Value>().await.expect("json")["csrf_token"].as_str().expect("csrf").to_owned();
-    (format!("cr_session={token}"), csrf)
-}
-
-async fn call(app: &TestApp, session: &(String, String), method: &axum::http::Method, path: &str) -> u16 {
+async fn call(app: &TestApp, session: &Session, method: &axum::http::Method, path: &str) -> u16 {
     let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).expect("method");
     let mut request = app
         .client
         .request(method.clone(), app.url(path))
-        .header("cookie", &session.0)
-        .header("x-csrf-token", &session.1);
+        .header("cookie", session.cookie())
+        .header("x-csrf-token", &session.csrf);
     if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
         request = request.json(&json!({}));
     }
@@ -112,13 +74,13 @@ async fn every_route_allows_exactly_what_each_role_may_in_its_own_organisation(m
     let org = app.new_org().await;
     let mut members = Vec::new();
     for role in ROLES {
-        members.push((role, add_member(&app, &org.key, role).await));
+        members.push((role, app.add_member(&org.key, role).await));
     }
     let mut wrong = Vec::new();
     for rule in access::routes().iter().filter(|rule| rule.access != Access::Public) {
         for (role, member) in &members {
             let document = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
-            let session = sign_in(&app, &member.email).await;
+            let session = app.sign_in(&member.email).await;
             let status = call(&app, &session, &rule.method, &fill(rule.path, &document, &org.id)).await;
             let allowed = role_allows(role, rule.access);
             let as_expected = if allowed { status != 401 && status != 403 } else { status == 403 };
@@ -137,7 +99,7 @@ async fn no_route_answers_a_member_with_another_organisations_data(mode: Mode) {
     let other = app.new_org().await;
     let mut members = Vec::new();
     for role in ROLES {
-        members.push((role, add_member(&app, &org.key, role).await));
+        members.push((role, app.add_member(&org.key, role).await));
     }
     let mut wrong = Vec::new();
     let about_another = access::routes()
@@ -146,7 +108,7 @@ async fn no_route_answers_a_member_with_another_organisations_data(mode: Mode) {
     for rule in about_another {
         for (role, member) in &members {
             let theirs = app.upload_text(&other.key, None).await["id"].as_str().expect("id").to_owned();
-            let session = sign_in(&app, &member.email).await;
+            let session = app.sign_in(&member.email).await;
             let status = call(&app, &session, &rule.method, &fill(rule.path, &theirs, &other.id)).await;
             // Refused, not found, or a body refused on its merits: never an answer, never a crash.
             if (200..300).contains(&status) || status >= 500 {
@@ -161,10 +123,10 @@ in_both_modes!(no_route_answers_a_member_with_another_organisations_data);
 async fn a_share_lets_a_viewer_analyse_one_document_until_it_is_removed(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let viewer = add_member(&app, &org.key, "viewer").await;
+    let viewer = app.add_member(&org.key, "viewer").await;
     let shared = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
     let unshared = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
-    let session = sign_in(&app, &viewer.email).await;
+    let session = app.sign_in(&viewer.email).await;
     let patch = |id: &str| format!("/api/documents/{id}");
     assert_eq!(call(&app, &session, &axum::http::Method::PATCH, &patch(&shared)).await, 403);
     let share = app
@@ -189,9 +151,9 @@ in_both_modes!(a_share_lets_a_viewer_analyse_one_document_until_it_is_removed);
 async fn a_share_with_a_role_reaches_every_member_of_it(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let reviewer = add_member(&app, &org.key, "reviewer").await;
+    let reviewer = app.add_member(&org.key, "reviewer").await;
     let document = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
-    let session = sign_in(&app, &reviewer.email).await;
+    let session = app.sign_in(&reviewer.email).await;
     let path = format!("/api/documents/{document}/shares");
     assert_eq!(call(&app, &session, &axum::http::Method::POST, &path).await, 403, "reviewers do not manage");
     let body = json!({ "role": "reviewer", "permission": "manage" });
@@ -203,7 +165,7 @@ in_both_modes!(a_share_with_a_role_reaches_every_member_of_it);
 async fn shares_are_audited(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let viewer = add_member(&app, &org.key, "viewer").await;
+    let viewer = app.add_member(&org.key, "viewer").await;
     let document = app.upload_text(&org.key, None).await["id"].as_str().expect("id").to_owned();
     let body = json!({ "user_id": viewer.id, "permission": "read" });
     assert_eq!(app.post_json(&org.key, &format!("/api/documents/{document}/shares"), body).await.status(), 201);

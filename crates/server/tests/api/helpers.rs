@@ -382,3 +382,63 @@ macro_rules! in_both_modes {
         }
     };
 }
+
+/// The password of members made by [`TestApp::add_member`].
+pub const MEMBER_PASSWORD: &str = "a long enough password";
+
+/// A member made for a test.
+pub struct Member {
+    pub id: String,
+    pub email: String,
+}
+
+/// A signed-in session: its token (from the `cr_session` cookie) and CSRF token.
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// The `Cookie` header that presents it.
+    pub fn cookie(&self) -> String {
+        format!("cr_session={}", self.token)
+    }
+}
+
+impl TestApp {
+    /// A member of the organisation of `admin_key`, with `role` and [`MEMBER_PASSWORD`].
+    pub async fn add_member(&self, admin_key: &str, role: &str) -> Member {
+        let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
+        let body = serde_json::json!({ "email": email, "name": "Pat", "password": MEMBER_PASSWORD, "role": role });
+        let response = self.post_json(admin_key, "/api/users", body).await;
+        assert_eq!(response.status(), 201, "adding a {role}");
+        let id = response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+        Member { id, email }
+    }
+
+    pub async fn try_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A new session of `email` (signed in with [`MEMBER_PASSWORD`]).
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let response = self.try_sign_in(email, MEMBER_PASSWORD).await;
+        assert_eq!(response.status(), 200, "sign-in of {email}");
+        let token = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("cr_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let body: Value = response.json().await.expect("json");
+        Session { token, csrf: body["csrf_token"].as_str().expect("csrf").to_owned() }
+    }
+}

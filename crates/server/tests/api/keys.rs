@@ -147,9 +147,8 @@ async fn a_key_revoked_on_one_instance_is_refused_on_the_other_at_once() {
 async fn an_admin_makes_a_key_for_a_member_that_acts_as_the_member(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let body = json!({ "email": format!("{}@example.com", uuid::Uuid::now_v7().simple()), "password": "a long enough password", "role": "viewer" });
-    let member: Value = app.post_json(&org.key, "/api/users", body).await.json().await.expect("json");
-    let member_id = member["id"].as_str().expect("id");
+    let member = app.add_member(&org.key, "viewer").await;
+    let member_id = member.id.as_str();
     let created = create_key(&app, &org.key, json!({ "name": "for the viewer", "user_id": member_id })).await;
     assert_eq!(created["key"]["user_id"], member_id);
     assert_eq!(created["key"]["scopes"], "read", "by default what the member's role allows");
@@ -165,9 +164,8 @@ async fn only_an_admin_makes_keys_for_others(mode: Mode) {
     let org = app.new_org().await;
     let me: Value = app.get(&org.key, "/api/auth/me").await.json().await.expect("json");
     let admin_id = me["user"]["id"].as_str().expect("id").to_owned();
-    let reviewer_body = json!({ "email": format!("{}@example.com", uuid::Uuid::now_v7().simple()), "password": "a long enough password", "role": "reviewer" });
-    let reviewer: Value = app.post_json(&org.key, "/api/users", reviewer_body).await.json().await.expect("json");
-    let reviewer_key = create_key(&app, &org.key, json!({ "name": "r", "user_id": reviewer["id"] })).await;
+    let reviewer = app.add_member(&org.key, "reviewer").await;
+    let reviewer_key = create_key(&app, &org.key, json!({ "name": "r", "user_id": reviewer.id })).await;
     let secret = reviewer_key["api_key"].as_str().expect("secret");
     let refused = app.post_json(secret, "/api/keys", json!({ "name": "x", "user_id": admin_id })).await;
     assert_eq!(refused.status(), 403);

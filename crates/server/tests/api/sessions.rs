@@ -9,65 +9,12 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::in_both_modes;
 
-const PASSWORD: &str = "a long enough password";
-
-/// A member made by the org's admin, with `role`; returns its user id and e-mail address.
-async fn member(app: &TestApp, admin_key: &str, role: &str) -> (String, String) {
-    let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
-    let response = app
-        .post_json(
-            admin_key,
-            "/api/users",
-            json!({ "email": email, "name": "Pat", "password": PASSWORD, "role": role }),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("json");
-    (body["id"].as_str().expect("id").to_owned(), email)
-}
-
-/// A signed-in session: its token (from the cookie) and CSRF token.
-struct Session {
-    token: String,
-    csrf: String,
-}
-
-async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn login(app: &TestApp, email: &str) -> Session {
-    let response = try_login(app, email, PASSWORD).await;
-    assert_eq!(response.status(), 200);
-    let token = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("cr_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    let body: Value = response.json().await.expect("json");
-    Session { token, csrf: body["csrf_token"].as_str().expect("csrf").to_owned() }
-}
-
 async fn get_with(app: &TestApp, session: &Session, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .header("cookie", format!("cr_session={}", session.token))
-        .send()
-        .await
-        .expect("request")
+    app.client.get(app.url(path)).header("cookie", session.cookie()).send().await.expect("request")
 }
 
 async fn post_with(app: &TestApp, session: &Session, path: &str, body: Value, csrf: bool) -> reqwest::Response {
-    let mut request = app.client.post(app.url(path)).header("cookie", format!("cr_session={}", session.token));
+    let mut request = app.client.post(app.url(path)).header("cookie", session.cookie());
     if csrf {
         request = request.header("x-csrf-token", &session.csrf);
     }
@@ -103,11 +50,11 @@ async fn redis() -> redis::aio::MultiplexedConnection {
 async fn sign_in_sets_an_http_only_cookie_that_authenticates(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (user_id, email) = member(&app, &org.key, "reviewer").await;
-    let response = try_login(&app, &email, PASSWORD).await;
+    let Member { id: user_id, email } = app.add_member(&org.key, "reviewer").await;
+    let response = app.try_sign_in(&email, MEMBER_PASSWORD).await;
     let cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"), "{cookie}");
-    let session = login(&app, &email).await;
+    let session = app.sign_in(&email).await;
     let me: Value = get_with(&app, &session, "/api/auth/me").await.json().await.expect("json");
     assert_eq!(me["user"]["id"], user_id.as_str());
     assert_eq!(me["permissions"], json!(["read", "analyze"]));
@@ -118,21 +65,21 @@ in_both_modes!(sign_in_sets_an_http_only_cookie_that_authenticates);
 async fn a_wrong_password_is_refused_and_audited(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let response = try_login(&app, &email, "not the password").await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let response = app.try_sign_in(&email, "not the password").await;
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"]["code"], "invalid_credentials");
     assert_eq!(audit_count(&app, "auth.login_failed").await, 1);
-    assert_eq!(try_login(&app, "nobody@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(app.try_sign_in("nobody@example.com", MEMBER_PASSWORD).await.status(), 401);
 }
 in_both_modes!(a_wrong_password_is_refused_and_audited);
 
 async fn a_successful_sign_in_is_audited(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "viewer").await;
-    login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "viewer").await;
+    app.sign_in(&email).await;
     assert_eq!(audit_count(&app, "auth.login").await, 1);
 }
 in_both_modes!(a_successful_sign_in_is_audited);
@@ -142,23 +89,23 @@ async fn the_sixth_attempt_in_a_minute_is_refused_on_either_instance_even_with_t
     let first = spawn_app(Mode::Server).await;
     let second = twin(&first).await;
     let org = first.new_org().await;
-    let (_, email) = member(&first, &org.key, "reviewer").await;
+    let Member { email, .. } = first.add_member(&org.key, "reviewer").await;
     for attempt in 0..5 {
         let app = if attempt % 2 == 0 { &first } else { &second };
-        assert_eq!(try_login(app, &email, "wrong password!").await.status(), 401);
+        assert_eq!(app.try_sign_in(&email, "wrong password!").await.status(), 401);
     }
-    let sixth = try_login(&second, &email, PASSWORD).await;
+    let sixth = second.try_sign_in(&email, MEMBER_PASSWORD).await;
     assert_eq!(sixth.status(), 429);
     assert!(sixth.headers().contains_key("retry-after"));
-    assert_eq!(try_login(&first, &email, PASSWORD).await.status(), 429);
+    assert_eq!(first.try_sign_in(&email, MEMBER_PASSWORD).await.status(), 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activity_pushes_the_idle_expiry_back() {
     let app = spawn_app(Mode::Server).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let key = format!("{}session:{}", app.key_prefix, cr_service::accounts::hash_token(&session.token));
     let mut redis = redis().await;
     let _: bool = redis.expire(&key, 5).await.expect("expire");
@@ -171,8 +118,8 @@ async fn activity_pushes_the_idle_expiry_back() {
 async fn a_session_ends_at_its_absolute_maximum_however_busy() {
     let app = spawn_app(Mode::Server).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let key = format!("{}session:{}", app.key_prefix, cr_service::accounts::hash_token(&session.token));
     let mut redis = redis().await;
     let stored: String = redis.get(&key).await.expect("get");
@@ -190,8 +137,8 @@ async fn a_session_ends_at_its_absolute_maximum_however_busy() {
 async fn an_idle_session_ends_in_the_embedded_store_too() {
     let app = spawn_app(Mode::Embedded).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let past = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
     cr_store::with_pool!(app.state.db, |p| sqlx::query("UPDATE sessions SET expires_at = $1")
         .bind(past)
@@ -207,8 +154,8 @@ async fn sign_out_ends_the_session_on_every_instance() {
     let first = spawn_app(Mode::Server).await;
     let second = twin(&first).await;
     let org = first.new_org().await;
-    let (_, email) = member(&first, &org.key, "viewer").await;
-    let session = login(&first, &email).await;
+    let Member { email, .. } = first.add_member(&org.key, "viewer").await;
+    let session = first.sign_in(&email).await;
     assert_eq!(get_with(&second, &session, "/api/documents").await.status(), 200);
     let out = post_with(&first, &session, "/api/auth/logout", json!({}), true).await;
     assert_eq!(out.status(), 204);
@@ -219,9 +166,9 @@ async fn sign_out_ends_the_session_on_every_instance() {
 async fn sign_out_everywhere_ends_every_session_of_the_user(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "viewer").await;
-    let laptop = login(&app, &email).await;
-    let phone = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "viewer").await;
+    let laptop = app.sign_in(&email).await;
+    let phone = app.sign_in(&email).await;
     let response = post_with(&app, &laptop, "/api/auth/logout-all", json!({}), true).await;
     assert_eq!(response.status(), 200);
     assert_eq!(get_with(&app, &phone, "/api/documents").await.status(), 401);
@@ -234,8 +181,8 @@ async fn a_role_change_on_one_instance_ends_the_session_on_the_other() {
     let first = spawn_app(Mode::Server).await;
     let second = twin(&first).await;
     let org = first.new_org().await;
-    let (user_id, email) = member(&first, &org.key, "reviewer").await;
-    let session = login(&first, &email).await;
+    let Member { id: user_id, email } = first.add_member(&org.key, "reviewer").await;
+    let session = first.sign_in(&email).await;
     assert_eq!(get_with(&second, &session, "/api/documents").await.status(), 200);
     let changed = first.patch_json(&org.key, &format!("/api/users/{user_id}"), json!({ "role": "viewer" })).await;
     assert_eq!(changed.status(), 200);
@@ -248,8 +195,8 @@ async fn disabling_a_user_refuses_its_session_and_its_api_key_on_the_other_insta
     let first = spawn_app(Mode::Server).await;
     let second = twin(&first).await;
     let org = first.new_org().await;
-    let (user_id, email) = member(&first, &org.key, "reviewer").await;
-    let session = login(&first, &email).await;
+    let Member { id: user_id, email } = first.add_member(&org.key, "reviewer").await;
+    let session = first.sign_in(&email).await;
     let created = post_with(&first, &session, "/api/keys", json!({ "name": "script" }), true).await;
     assert_eq!(created.status(), 201);
     let key = created.json::<Value>().await.expect("json")["api_key"].as_str().expect("key").to_owned();
@@ -258,21 +205,21 @@ async fn disabling_a_user_refuses_its_session_and_its_api_key_on_the_other_insta
     assert_eq!(disabled.status(), 200);
     assert_eq!(get_with(&second, &session, "/api/documents").await.status(), 401);
     assert_eq!(second.get(&key, "/api/documents").await.status(), 401);
-    assert_eq!(try_login(&second, &email, PASSWORD).await.status(), 401);
+    assert_eq!(second.try_sign_in(&email, MEMBER_PASSWORD).await.status(), 401);
 }
 
 async fn a_viewer_reads_but_cannot_upload(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "viewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "viewer").await;
+    let session = app.sign_in(&email).await;
     assert_eq!(get_with(&app, &session, "/api/documents").await.status(), 200);
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(b"An agreement.".to_vec()).file_name("a.txt"));
     let upload = app
         .client
         .post(app.url("/api/documents"))
-        .header("cookie", format!("cr_session={}", session.token))
+        .header("cookie", session.cookie())
         .header("x-csrf-token", &session.csrf)
         .multipart(form)
         .send()
@@ -285,8 +232,8 @@ in_both_modes!(a_viewer_reads_but_cannot_upload);
 async fn a_cookie_write_without_the_csrf_token_is_refused_and_audited(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let refused = post_with(&app, &session, "/api/auth/logout-all", json!({}), false).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(audit_count(&app, "auth.csrf_refused").await, 1);
@@ -297,13 +244,13 @@ in_both_modes!(a_cookie_write_without_the_csrf_token_is_refused_and_audited);
 async fn a_token_held_before_sign_in_is_not_accepted_after(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let before = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let before = app.sign_in(&email).await;
     let response = app
         .client
         .post(app.url("/api/auth/login"))
         .header("cookie", format!("cr_session={}", before.token))
-        .json(&json!({ "email": email, "password": PASSWORD }))
+        .json(&json!({ "email": email, "password": MEMBER_PASSWORD }))
         .send()
         .await
         .expect("request");
@@ -317,8 +264,8 @@ in_both_modes!(a_token_held_before_sign_in_is_not_accepted_after);
 async fn a_tampered_token_is_refused_and_audited(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let mut tampered = session.token.clone();
     tampered.pop();
     tampered.push(if session.token.ends_with('0') { '1' } else { '0' });
@@ -358,7 +305,7 @@ async fn with_redis_down_cookies_get_503_keys_work_and_sign_in_stays_limited() {
     })
     .await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
     let cookie = Session { token: "crs_anything".into(), csrf: String::new() };
     let response = get_with(&app, &cookie, "/api/documents").await;
     assert_eq!(response.status(), 503);
@@ -366,9 +313,9 @@ async fn with_redis_down_cookies_get_503_keys_work_and_sign_in_stays_limited() {
     assert!(body["error"]["message"].as_str().expect("message").contains("API keys still work"), "{body}");
     assert_eq!(app.get(&org.key, "/api/documents").await.status(), 200);
     for _ in 0..5 {
-        assert_eq!(try_login(&app, &email, "wrong password!").await.status(), 401);
+        assert_eq!(app.try_sign_in(&email, "wrong password!").await.status(), 401);
     }
-    assert_eq!(try_login(&app, &email, PASSWORD).await.status(), 429);
+    assert_eq!(app.try_sign_in(&email, MEMBER_PASSWORD).await.status(), 429);
 }
 
 async fn an_invitation_makes_a_member_once(mode: Mode) {
@@ -378,12 +325,12 @@ async fn an_invitation_makes_a_member_once(mode: Mode) {
     let invited = app.post_json(&org.key, "/api/invitations", json!({ "email": email, "role": "viewer" })).await;
     assert_eq!(invited.status(), 201);
     let token = invited.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
-    let accept = json!({ "token": token, "name": "Sam", "password": PASSWORD });
+    let accept = json!({ "token": token, "name": "Sam", "password": MEMBER_PASSWORD });
     let accepted = app.client.post(app.url("/api/invitations/accept")).json(&accept).send().await.expect("request");
     assert_eq!(accepted.status(), 201);
     let again = app.client.post(app.url("/api/invitations/accept")).json(&accept).send().await.expect("request");
     assert_eq!(again.status(), 404);
-    let session = login(&app, &email).await;
+    let session = app.sign_in(&email).await;
     let me: Value = get_with(&app, &session, "/api/auth/me").await.json().await.expect("json");
     assert_eq!(me["user"]["role"], "viewer");
     assert_eq!(me["organisation_id"], org.id.as_str());
@@ -393,9 +340,9 @@ in_both_modes!(an_invitation_makes_a_member_once);
 async fn only_an_admin_adds_members(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
-    let body = json!({ "email": "x@example.com", "password": PASSWORD, "role": "admin" });
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
+    let body = json!({ "email": "x@example.com", "password": MEMBER_PASSWORD, "role": "admin" });
     assert_eq!(post_with(&app, &session, "/api/users", body, true).await.status(), 403);
 }
 in_both_modes!(only_an_admin_adds_members);
@@ -403,15 +350,15 @@ in_both_modes!(only_an_admin_adds_members);
 async fn a_password_change_ends_the_sessions_and_the_new_password_works(mode: Mode) {
     let app = spawn_app(mode).await;
     let org = app.new_org().await;
-    let (_, email) = member(&app, &org.key, "reviewer").await;
-    let session = login(&app, &email).await;
+    let Member { email, .. } = app.add_member(&org.key, "reviewer").await;
+    let session = app.sign_in(&email).await;
     let new = "another long password";
     let wrong = json!({ "current_password": "not it at all", "new_password": new });
     assert_eq!(post_with(&app, &session, "/api/auth/password", wrong, true).await.status(), 401);
-    let body = json!({ "current_password": PASSWORD, "new_password": new });
+    let body = json!({ "current_password": MEMBER_PASSWORD, "new_password": new });
     assert_eq!(post_with(&app, &session, "/api/auth/password", body, true).await.status(), 204);
     assert_eq!(get_with(&app, &session, "/api/documents").await.status(), 401);
-    assert_eq!(try_login(&app, &email, new).await.status(), 200);
+    assert_eq!(app.try_sign_in(&email, new).await.status(), 200);
 }
 in_both_modes!(a_password_change_ends_the_sessions_and_the_new_password_works);
 
@@ -425,7 +372,7 @@ async fn the_first_start_writes_the_admin_credentials_to_a_private_file(mode: Mo
         assert_eq!(std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777, 0o600);
     }
     let password = text.lines().find_map(|l| l.strip_prefix("password = ")).expect("password line");
-    assert_eq!(try_login(&app, "admin@localhost", password).await.status(), 200);
+    assert_eq!(app.try_sign_in("admin@localhost", password).await.status(), 200);
 }
 in_both_modes!(the_first_start_writes_the_admin_credentials_to_a_private_file);
 
