@@ -58,8 +58,9 @@ impl FromRequestParts<AppState> for SessionCaller {
     }
 }
 
-fn authorized(parts: &Parts) -> Result<Authorized, ApiError> {
-    parts.extensions.get::<Authorized>().cloned().ok_or_else(|| {
+/// What [`authorize`] found, taken (not copied) from the request: a handler has one caller.
+fn authorized(parts: &mut Parts) -> Result<Authorized, ApiError> {
+    parts.extensions.remove::<Authorized>().ok_or_else(|| {
         // A handler that wants a caller on a route the table makes public: a bug, not a client error.
         tracing::error!(path = parts.uri.path(), "a handler asked for the caller of a public route");
         ApiError::Internal
@@ -114,9 +115,9 @@ async fn limit_user(state: &AppState, principal: &Principal) -> Result<(), ApiEr
 /// The principal of a request, allowed what `rule` needs.
 async fn authenticate(parts: &Parts, state: &AppState, rule: &RouteRule) -> Result<Authorized, ApiError> {
     let (principal, session) = if let Some(key) = middleware::presented_api_key(&parts.headers) {
-        let hash = match parts.extensions.get::<middleware::PresentedKeyHash>() {
-            Some(hash) => hash.0.clone(),
-            None => cr_store::identity::hash_api_key(key),
+        let hash = match parts.extensions.get::<middleware::Presented>() {
+            Some(middleware::Presented::Key(hash)) => hash.clone(),
+            _ => cr_store::identity::hash_api_key(key),
         };
         match state.auth.authenticate_hash(&hash).await {
             Ok(principal) => (principal, None),
@@ -127,7 +128,11 @@ async fn authenticate(parts: &Parts, state: &AppState, rule: &RouteRule) -> Resu
             Err(err) => return Err(err.into()),
         }
     } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        let session = match state.accounts.resolve_session(token).await {
+        let hash = match parts.extensions.get::<middleware::Presented>() {
+            Some(middleware::Presented::Session(hash)) => hash.clone(),
+            _ => cr_service::accounts::hash_token(token),
+        };
+        let session = match state.accounts.resolve_session(&hash).await {
             Ok(session) => session,
             Err(ServiceError::SessionEnded) => {
                 state.auth.audit_refused_session(&client_ip(parts), parts.uri.path()).await;

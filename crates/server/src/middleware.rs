@@ -174,16 +174,19 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
     let by_ip = format!("ip:{ip}");
     // A key's or session's hash, not the secret, names its bucket (Redis keys are no place
     // for secrets).
-    let key_hash = presented_api_key(request.headers()).map(cr_store::identity::hash_api_key);
-    let by_key = match &key_hash {
-        Some(hash) => Some(format!("key:{}", &hash[..32])),
+    let presented = match presented_api_key(request.headers()) {
+        Some(key) => Some(Presented::Key(cr_store::identity::hash_api_key(key))),
         None => crate::caller::cookie(request.headers(), crate::caller::SESSION_COOKIE)
-            .map(|token| format!("session:{}", &cr_service::accounts::hash_token(token)[..32])),
+            .map(|token| Presented::Session(cr_service::accounts::hash_token(token))),
     };
+    let by_key = presented.as_ref().map(|presented| match presented {
+        Presented::Key(hash) => format!("key:{}", &hash[..32]),
+        Presented::Session(hash) => format!("session:{}", &hash[..32]),
+    });
     let mut request = request;
-    if let Some(hash) = key_hash {
-        // (Authentication looks the key up by this hash rather than hashing it again.)
-        request.extensions_mut().insert(PresentedKeyHash(hash));
+    if let Some(presented) = presented {
+        // (Authentication looks the credential up by this hash rather than hashing it again.)
+        request.extensions_mut().insert(presented);
     }
     let mut buckets = vec![(by_ip.as_str(), settings.per_ip())];
     if let Some(by_key) = &by_key {
@@ -207,9 +210,12 @@ pub async fn rate_limit(State(state): State<crate::AppState>, request: Request, 
     response
 }
 
-/// The SHA-256 of the API key a request presents, computed once by the rate limiter.
+/// The SHA-256 of the credential a request presents, computed once by the rate limiter.
 #[derive(Clone, Debug)]
-pub struct PresentedKeyHash(pub String);
+pub enum Presented {
+    Key(String),
+    Session(String),
+}
 
 /// The API key a request presents, as authentication reads it.
 pub fn presented_api_key(headers: &axum::http::HeaderMap) -> Option<&str> {

@@ -77,26 +77,33 @@ pub struct Services {
     pub webhooks: WebhookService,
 }
 
+/// Validates the configuration, creates the data directory, connects and migrates the
+/// database, and connects the cache (Redis when configured, waiting a moment for it).
+async fn open_database_and_cache(config: &Config, max_connections: u32) -> anyhow::Result<(Database, Cache)> {
+    config.validate()?;
+    cr_store::files::create_private_dir_all(&config.data_dir)
+        .await
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let db = Database::connect(&config.effective_database_url(), max_connections).await?;
+    db.migrate().await?;
+    let cache = match &config.redis_url {
+        Some(url) => {
+            let log = cr_store::cache::InvalidationLog::new(&db, &config.cache.key_prefix);
+            let cache = Cache::redis(url.expose(), config.cache_settings(), log)?;
+            if !cache.wait_until_available(Duration::from_secs(1)).await {
+                tracing::warn!("Redis is not reachable; serving from the database until it is (retrying)");
+            }
+            cache
+        }
+        None => Cache::memory(config.cache_settings()),
+    };
+    Ok((db, cache))
+}
+
 impl Services {
     /// Connects the database (migrating it), the cache, the file store and the analysis flow.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        config.validate()?;
-        cr_store::files::create_private_dir_all(&config.data_dir)
-            .await
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-        let db = Database::connect(&config.effective_database_url(), config.database_max_connections).await?;
-        db.migrate().await?;
-        let cache = match &config.redis_url {
-            Some(url) => {
-                let log = cr_store::cache::InvalidationLog::new(&db, &config.cache.key_prefix);
-                let cache = Cache::redis(url.expose(), config.cache_settings(), log)?;
-                if !cache.wait_until_available(Duration::from_secs(1)).await {
-                    tracing::warn!("Redis is not reachable; serving from the database until it is (retrying)");
-                }
-                cache
-            }
-            None => Cache::memory(config.cache_settings()),
-        };
+        let (db, cache) = open_database_and_cache(config, config.database_max_connections).await?;
         let files = FileStore::open(config.data_dir.join("files")).await?;
         match files.sweep_staging(Duration::from_secs(3600)).await {
             Ok(0) => {}
@@ -147,19 +154,7 @@ pub struct AccountServices {
 
 impl AccountServices {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        config.validate()?;
-        cr_store::files::create_private_dir_all(&config.data_dir)
-            .await
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-        let db = Database::connect(&config.effective_database_url(), 2).await?;
-        db.migrate().await?;
-        let cache = match &config.redis_url {
-            Some(url) => {
-                let log = cr_store::cache::InvalidationLog::new(&db, &config.cache.key_prefix);
-                Cache::redis(url.expose(), config.cache_settings(), log)?
-            }
-            None => Cache::memory(config.cache_settings()),
-        };
+        let (db, cache) = open_database_and_cache(config, 2).await?;
         let auth = Authenticator::new(db.clone(), cache);
         let accounts = account_service(config, &db, &auth)?;
         Ok(Self { db, accounts, auth })

@@ -214,13 +214,10 @@ impl AccountService {
         }
     }
 
-    /// The principal of a session token: the session's idle expiry slides; past its absolute
+    /// The principal of a session, by its token's hash: the idle expiry slides; past its absolute
     /// maximum it ends.
-    pub async fn resolve_session(&self, token: &str) -> Result<ResolvedSession, ServiceError> {
-        if token.is_empty() || token.len() > 200 {
-            return Err(ServiceError::SessionEnded);
-        }
-        let token_hash = hash_token(token);
+    pub async fn resolve_session(&self, token_hash: &str) -> Result<ResolvedSession, ServiceError> {
+        let token_hash = token_hash.to_owned();
         let data = self
             .sessions
             .touch(&token_hash, self.settings.session_idle)
@@ -453,18 +450,17 @@ impl AccountService {
 
     /// The principal acting for the command line on behalf of a user (its home organisation).
     pub async fn principal_of(&self, email: &str) -> Result<Principal, ServiceError> {
-        let (user_id, organisation_id) = self.find_user(email).await?;
-        let role = accounts::active_role(&self.db, &user_id, &organisation_id)
+        let record =
+            accounts::login_record(&self.db, &normalise_email(email)?).await?.ok_or(ServiceError::NotFound("user"))?;
+        let role = accounts::active_role(&self.db, &record.user_id, &record.organisation_id)
             .await?
             .ok_or(ServiceError::Forbidden("the user is disabled or not a member"))?;
-        let is_platform_admin =
-            accounts::login_record(&self.db, &normalise_email(email)?).await?.is_some_and(|r| r.is_platform_admin);
         Ok(Principal {
-            user_id,
-            organisation_id,
+            user_id: record.user_id,
+            organisation_id: record.organisation_id,
             scopes: role_permissions(&role).join(","),
             role,
-            is_platform_admin,
+            is_platform_admin: record.is_platform_admin,
             key_id: None,
             expires_at: None,
         })

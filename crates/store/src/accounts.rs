@@ -152,31 +152,7 @@ pub async fn set_password(
     password_hash: &str,
     actor_id: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let now = crate::ids::now();
-    in_transaction!(db, |tx| {
-        let affected = sqlx::query(
-            "UPDATE users SET password_hash = $1 WHERE id = $2 \
-             AND id IN (SELECT user_id FROM memberships WHERE organisation_id = $3)",
-        )
-        .bind(password_hash)
-        .bind(user_id)
-        .bind(organisation_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if affected == 1 {
-            audit!(
-                tx,
-                org = organisation_id,
-                actor = actor_id,
-                action = "user.password",
-                target = ("user", user_id),
-                details = &serde_json::json!({}),
-                at = now
-            );
-        }
-        Ok::<_, sqlx::Error>(affected == 1)
-    })
+    change_member(db, organisation_id, user_id, MemberChange::Password(password_hash), actor_id).await
 }
 
 /// Disables or enables a member, with the audit row; false when not a member.
@@ -187,19 +163,40 @@ pub async fn set_disabled(
     disabled: bool,
     actor_id: &str,
 ) -> Result<bool, sqlx::Error> {
+    let change = if disabled { MemberChange::Disabled(Some(crate::ids::now())) } else { MemberChange::Disabled(None) };
+    change_member(db, organisation_id, user_id, change, Some(actor_id)).await
+}
+
+/// A change to a member's user row.
+enum MemberChange<'a> {
+    Password(&'a str),
+    /// Disabled since then, or enabled.
+    Disabled(Option<DateTime<Utc>>),
+}
+
+/// Applies a change to the user row of a member of the organisation, with its audit row;
+/// false when not a member.
+async fn change_member(
+    db: &Database,
+    organisation_id: &str,
+    user_id: &str,
+    change: MemberChange<'_>,
+    actor_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    const MEMBER: &str = "WHERE id = $2 AND id IN (SELECT user_id FROM memberships WHERE organisation_id = $3)";
     let now = crate::ids::now();
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let (column, action) = match change {
+        MemberChange::Password(_) => ("password_hash", "user.password"),
+        MemberChange::Disabled(Some(_)) => ("disabled_at", "user.disable"),
+        MemberChange::Disabled(None) => ("disabled_at", "user.enable"),
+    };
+    let sql = format!("UPDATE users SET {column} = $1 {MEMBER}");
     in_transaction!(db, |tx| {
-        let affected = sqlx::query(
-            "UPDATE users SET disabled_at = $1 WHERE id = $2 \
-             AND id IN (SELECT user_id FROM memberships WHERE organisation_id = $3)",
-        )
-        .bind(disabled.then_some(now))
-        .bind(user_id)
-        .bind(organisation_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let query = match change {
+            MemberChange::Password(hash) => sqlx::query(&sql).bind(hash),
+            MemberChange::Disabled(at) => sqlx::query(&sql).bind(at),
+        };
+        let affected = query.bind(user_id).bind(organisation_id).execute(&mut *tx).await?.rows_affected();
         if affected == 1 {
             audit!(
                 tx,
