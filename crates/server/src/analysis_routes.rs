@@ -126,8 +126,6 @@ async fn report(
     content_type: &'static str,
 ) -> Result<Response, ApiError> {
     let path = state.analysis.report_path(&caller, &id, extension).await?;
-    let details = serde_json::json!({ "format": extension });
-    crate::routes::audit_download(&state, &caller, "report.download", ("analysis", &id), details).await?;
     let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {

@@ -98,26 +98,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Records a download before it starts (no record, no download).
-pub(crate) async fn audit_download(
-    state: &AppState,
-    caller: &Principal,
-    action: &str,
-    target: (&str, &str),
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    cr_store::accounts::record_event(
-        &state.db,
-        Some(&caller.organisation_id),
-        Some(&caller.user_id),
-        action,
-        (target.0, Some(target.1)),
-        &details,
-    )
-    .await
-    .map_err(|err| ApiError::from(ServiceError::from(err)))
-}
-
 pub(crate) fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
@@ -469,7 +449,6 @@ async fn download_original(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (doc, path) = state.documents.original(&caller, &id).await?;
-    audit_download(&state, &caller, "document.download", ("document", &doc.id), serde_json::json!({})).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         ServiceError::Internal(anyhow::Error::new(e).context(format!("opening the original of {}", doc.id)))
     })?;

@@ -1,5 +1,5 @@
 //! The audit log as organisation admins read it: filtered, in keyset pages, or whole (up to
-//! a bound) for a CSV export.
+//! a bound) for a CSV export; and the records of reads worth auditing (downloads).
 
 use chrono::{DateTime, Utc};
 use cr_store::audit::{self, AuditFilter, AuditRow};
@@ -69,6 +69,26 @@ pub async fn read(db: &Database, caller: &Principal, query: &AuditQuery, max: i6
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if more { items.last().map(|row| row.id.clone()) } else { None };
     Ok(AuditPage { items, next_cursor })
+}
+
+/// Records a download before it is served (no record, no download).
+pub async fn record_download(
+    db: &Database,
+    caller: &Principal,
+    action: &str,
+    target: (&str, &str),
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    cr_store::accounts::record_event(
+        db,
+        Some(&caller.organisation_id),
+        Some(&caller.user_id),
+        action,
+        (target.0, Some(target.1)),
+        &details,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The rows as CSV (RFC 4180), with a header line. Cells a spreadsheet would run as a

@@ -486,6 +486,14 @@ impl DocumentService {
     ) -> Result<(DocumentOut, std::path::PathBuf), ServiceError> {
         let doc = self.get(caller, id).await?;
         let path = self.inner.files.absolute(&FileStore::relative_path(&doc.sha256));
+        crate::audit::record_download(
+            &self.inner.db,
+            caller,
+            "document.download",
+            ("document", &doc.id),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok((doc, path))
     }
 

@@ -538,6 +538,8 @@ impl AnalysisService {
         extension: &str,
     ) -> Result<std::path::PathBuf, ServiceError> {
         self.get_json(caller, id).await?;
+        let details = serde_json::json!({ "format": extension });
+        crate::audit::record_download(&self.inner.db, caller, "report.download", ("analysis", id), details).await?;
         Ok(self.inner.files.report_path(id, extension))
     }
 
